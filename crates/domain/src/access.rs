@@ -1,0 +1,272 @@
+//! The access rules, as plain functions of facts the caller already holds.
+//!
+//! Every endpoint decides access here and nowhere else. A caller holds
+//! every scope on themselves and on the users they manage, and the granted
+//! scopes of a live share on its subject; nothing on anyone else. Holding
+//! no scope at all means the caller may not even learn that the subject
+//! exists ([`AccessError::NoAccess`], answered as 404); holding some but
+//! not the one needed is [`AccessError::MissingScope`] (403).
+
+use chrono::{DateTime, Utc};
+
+use crate::{Scope, ScopeSet, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    /// The caller may not know the subject exists.
+    #[error("no access")]
+    NoAccess,
+    /// The caller can see the subject but lacks this scope.
+    #[error("missing scope {0}")]
+    MissingScope(Scope),
+}
+
+/// A grant of some scopes on a subject to a grantee, until an optional end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub grantee: UserId,
+    pub scopes: ScopeSet,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Grant {
+    /// A grant ends at `expires_at`: from that instant on it grants nothing.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_none_or(|end| now < end)
+    }
+}
+
+/// How the caller stands to a subject, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The caller is the subject.
+    Itself,
+    /// The caller manages the subject.
+    Manager,
+    /// The subject (or its manager) shared it with the caller.
+    Grantee(ScopeSet),
+    /// None of the above.
+    Stranger,
+}
+
+impl Relation {
+    pub fn of(
+        caller: UserId,
+        subject: UserId,
+        subject_manager: Option<UserId>,
+        grants: &[Grant],
+        now: DateTime<Utc>,
+    ) -> Relation {
+        if caller == subject {
+            return Relation::Itself;
+        }
+        if subject_manager == Some(caller) {
+            return Relation::Manager;
+        }
+        let granted: ScopeSet = grants
+            .iter()
+            .filter(|g| g.grantee == caller && g.is_live(now))
+            .fold(ScopeSet::EMPTY, |acc, g| acc.union(g.scopes));
+        if granted.is_empty() {
+            Relation::Stranger
+        } else {
+            Relation::Grantee(granted)
+        }
+    }
+
+    /// The scopes this relation holds.
+    pub fn scopes(self) -> ScopeSet {
+        match self {
+            Relation::Itself | Relation::Manager => ScopeSet::ALL,
+            Relation::Grantee(scopes) => scopes,
+            Relation::Stranger => ScopeSet::EMPTY,
+        }
+    }
+}
+
+/// Which scopes `caller` holds on `subject` now: every scope on themselves
+/// and on users they manage, the union of live grants otherwise.
+pub fn held_scopes(
+    caller: UserId,
+    subject: UserId,
+    subject_manager: Option<UserId>,
+    grants: &[Grant],
+) -> ScopeSet {
+    Relation::of(caller, subject, subject_manager, grants, Utc::now()).scopes()
+}
+
+/// Whether holding `held` allows an action that needs `needed`.
+pub fn require(held: ScopeSet, needed: Scope) -> Result<(), AccessError> {
+    if held.is_empty() {
+        Err(AccessError::NoAccess)
+    } else if !held.contains(needed) {
+        Err(AccessError::MissingScope(needed))
+    } else {
+        Ok(())
+    }
+}
+
+/// Part A's rule for `GET`/`PUT`/`DELETE /api/v1/users/{id}`: only the
+/// manager of a managed user may read, change or delete it. Everyone
+/// else, the user itself included, is answered as if it did not exist.
+pub fn may_manage(caller: UserId, subject_manager: Option<UserId>) -> Result<(), AccessError> {
+    if subject_manager == Some(caller) {
+        Ok(())
+    } else {
+        Err(AccessError::NoAccess)
+    }
+}
+
+/// Who may grant, change or revoke shares on a subject: the subject itself
+/// when it is an account, or its manager.
+pub fn may_grant(
+    caller: UserId,
+    subject: UserId,
+    subject_manager: Option<UserId>,
+) -> Result<(), AccessError> {
+    match Relation::of(caller, subject, subject_manager, &[], Utc::now()) {
+        Relation::Itself if subject_manager.is_none() => Ok(()),
+        Relation::Manager => Ok(()),
+        _ => Err(AccessError::NoAccess),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn set(scopes: &[Scope]) -> ScopeSet {
+        scopes.iter().copied().collect()
+    }
+
+    #[test]
+    fn access_rules_as_a_table() {
+        let now = Utc::now();
+        let me = UserId::new();
+        let other_manager = UserId::new();
+        let subject = UserId::new();
+        let read = set(&[Scope::DataRead]);
+        let write = set(&[Scope::DataWrite]);
+        let grant = |scopes, expires_at| Grant {
+            grantee: me,
+            scopes,
+            expires_at,
+        };
+        let past = Some(now - Duration::seconds(1));
+        let future = Some(now + Duration::hours(1));
+
+        use AccessError::*;
+        type Want = (Result<(), AccessError>, Result<(), AccessError>);
+        // (description, subject, its manager, grants, want for read, want for write)
+        let cases: Vec<(&str, UserId, Option<UserId>, Vec<Grant>, Want)> = vec![
+            ("self", me, None, vec![], (Ok(()), Ok(()))),
+            ("manager", subject, Some(me), vec![], (Ok(()), Ok(()))),
+            (
+                "managed by another",
+                subject,
+                Some(other_manager),
+                vec![],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
+            (
+                "stranger",
+                subject,
+                None,
+                vec![],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
+            (
+                "grantee with data:read",
+                subject,
+                None,
+                vec![grant(read, None)],
+                (Ok(()), Err(MissingScope(Scope::DataWrite))),
+            ),
+            (
+                "grantee with data:write",
+                subject,
+                None,
+                vec![grant(write, None)],
+                (Err(MissingScope(Scope::DataRead)), Ok(())),
+            ),
+            (
+                "grantee with both",
+                subject,
+                None,
+                vec![grant(ScopeSet::ALL, future)],
+                (Ok(()), Ok(())),
+            ),
+            (
+                "expired grant",
+                subject,
+                None,
+                vec![grant(ScopeSet::ALL, past)],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
+            (
+                "grant ending now",
+                subject,
+                None,
+                vec![grant(ScopeSet::ALL, Some(now))],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
+            (
+                "grant to someone else",
+                subject,
+                None,
+                vec![Grant {
+                    grantee: other_manager,
+                    scopes: ScopeSet::ALL,
+                    expires_at: None,
+                }],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
+            (
+                "grantee of a managed user",
+                subject,
+                Some(other_manager),
+                vec![grant(read, None)],
+                (Ok(()), Err(MissingScope(Scope::DataWrite))),
+            ),
+        ];
+        for (why, subject, manager, grants, (want_read, want_write)) in cases {
+            let held = Relation::of(me, subject, manager, &grants, now).scopes();
+            assert_eq!(require(held, Scope::DataRead), want_read, "{why}: read");
+            assert_eq!(require(held, Scope::DataWrite), want_write, "{why}: write");
+        }
+    }
+
+    #[test]
+    fn only_the_manager_manages() {
+        let me = UserId::new();
+        assert_eq!(may_manage(me, Some(me)), Ok(()));
+        assert_eq!(
+            may_manage(me, Some(UserId::new())),
+            Err(AccessError::NoAccess)
+        );
+        assert_eq!(
+            may_manage(me, None),
+            Err(AccessError::NoAccess),
+            "an account is not managed by anyone"
+        );
+    }
+
+    #[test]
+    fn accounts_and_managers_grant_others_do_not() {
+        let me = UserId::new();
+        let child = UserId::new();
+        assert_eq!(may_grant(me, me, None), Ok(()), "an account shares itself");
+        assert_eq!(
+            may_grant(me, child, Some(me)),
+            Ok(()),
+            "a manager shares a managed user"
+        );
+        assert_eq!(
+            may_grant(me, child, Some(UserId::new())),
+            Err(AccessError::NoAccess)
+        );
+        assert_eq!(may_grant(me, child, None), Err(AccessError::NoAccess));
+    }
+}

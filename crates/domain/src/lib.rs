@@ -1,0 +1,34 @@
+//! Steward's domain: the people it knows, the scopes they hold, and who may
+//! do what to whom.
+//!
+//! This crate has no web, database or async dependency, so a batch job can
+//! link it alone and decide access exactly as the service does:
+//!
+//! ```
+//! use domain::{access, Scope, UserId};
+//!
+//! let parent = UserId::new();
+//! let child = UserId::new();
+//! // The child is managed by the parent: the parent holds every scope.
+//! let held = access::held_scopes(parent, child, Some(parent), &[]);
+//! assert!(access::require(held, Scope::DataWrite).is_ok());
+//! ```
+//!
+//! Every value type here checks itself when it is made: if you hold a
+//! [`PersonName`], an [`Email`] or a [`Password`], it is valid.
+
+pub mod access;
+mod email;
+mod ids;
+mod name;
+mod password;
+mod scope;
+pub mod throttle;
+mod user;
+
+pub use email::{Email, EmailError};
+pub use ids::{SessionId, ShareId, UserId};
+pub use name::{NameError, PersonName, NAME_MAX_CHARS};
+pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
+pub use scope::{Scope, ScopeError, ScopeSet};
+pub use user::{display_name, User};

@@ -1,0 +1,104 @@
+//! The sign-in throttle policy, as a pure function of the failures counted
+//! for one key (an account or a client address).
+//!
+//! Within a window, the first `free_failures` failures cost nothing. Each
+//! failure after that makes the key wait before the next attempt, twice as
+//! long each time (1 s, 2 s, 4 s, ...), up to `max_delay`. A window ends
+//! `window` after its first failure, and a successful sign-in clears the
+//! account's count.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// The failures counted for one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub count: u32,
+    pub window_started_at: DateTime<Utc>,
+    pub last_failed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub free_failures: u32,
+    pub window: Duration,
+    pub max_delay: Duration,
+}
+
+impl Policy {
+    /// Per account: 5 failures in 15 minutes, then a growing wait.
+    pub const ACCOUNT: Policy = Policy {
+        free_failures: 5,
+        window: Duration::minutes(15),
+        max_delay: Duration::minutes(15),
+    };
+    /// Per client address: more room, since many people may share one.
+    pub const CLIENT: Policy = Policy {
+        free_failures: 20,
+        window: Duration::minutes(15),
+        max_delay: Duration::minutes(15),
+    };
+
+    /// How long the key must still wait at `now`; `None` when it may try.
+    pub fn retry_after(&self, failures: &Failures, now: DateTime<Utc>) -> Option<Duration> {
+        if now >= failures.window_started_at + self.window || failures.count < self.free_failures {
+            return None;
+        }
+        let over = failures.count - self.free_failures; // 0 for the first over the line
+        let delay = Duration::seconds(1i64 << over.min(20)).min(self.max_delay);
+        let until = failures.last_failed_at + delay;
+        (now < until).then(|| until - now)
+    }
+
+    /// Where a window that is still open at `now` must have begun.
+    pub fn window_cutoff(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.window
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_after_the_free_failures_and_end_with_the_window() {
+        let t0 = Utc::now();
+        let p = Policy::ACCOUNT;
+        let at = |count, last: i64| Failures {
+            count,
+            window_started_at: t0,
+            last_failed_at: t0 + Duration::seconds(last),
+        };
+        assert_eq!(
+            p.retry_after(&at(4, 10), t0 + Duration::seconds(10)),
+            None,
+            "four failures are free"
+        );
+        assert_eq!(
+            p.retry_after(&at(5, 10), t0 + Duration::seconds(10)),
+            Some(Duration::seconds(1))
+        );
+        assert_eq!(
+            p.retry_after(&at(6, 10), t0 + Duration::seconds(10)),
+            Some(Duration::seconds(2))
+        );
+        assert_eq!(
+            p.retry_after(&at(8, 10), t0 + Duration::seconds(11)),
+            Some(Duration::seconds(7))
+        );
+        assert_eq!(
+            p.retry_after(&at(5, 10), t0 + Duration::seconds(12)),
+            None,
+            "the wait is over"
+        );
+        assert_eq!(
+            p.retry_after(&at(60, 10), t0 + Duration::seconds(10)),
+            Some(Duration::minutes(15)),
+            "capped"
+        );
+        assert_eq!(
+            p.retry_after(&at(60, 10), t0 + Duration::minutes(15)),
+            None,
+            "the window is over"
+        );
+    }
+}

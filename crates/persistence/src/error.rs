@@ -1,0 +1,58 @@
+//! The storage errors, sorted from Diesel's and r2d2's so that the API can
+//! map each to one status: `NotFound` to 404, `Conflict` to 409,
+//! `Unavailable` to 503 (the database is gone or too busy, the service
+//! stays up), and `Query` to 500 (a bug: logged where it is answered).
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("row not found")]
+    NotFound,
+    /// A uniqueness conflict; the text names what was taken.
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(err: DieselError) -> Self {
+        match err {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                StoreError::Conflict("unique")
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            // SQLite answers a write it could not lock within busy_timeout
+            // with "database is locked": the database is overloaded, not
+            // the request wrong.
+            DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
+                StoreError::Unavailable(info.message().to_owned())
+            }
+            other => StoreError::Query(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(err: r2d2::Error) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}
+
+fn is_unavailable(message: &str) -> bool {
+    const MARKERS: [&str; 6] = [
+        "database is locked",
+        "database is busy",
+        "server closed the connection",
+        "terminating connection",
+        "could not connect",
+        "the database system is",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
+}

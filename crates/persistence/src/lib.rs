@@ -1,0 +1,45 @@
+//! Steward's storage: one set of Diesel queries over PostgreSQL (production)
+//! and SQLite (the embedded default).
+//!
+//! The two backends meet in [`AnyConnection`], a Diesel `MultiConnection`.
+//! Ids and times use Steward's own SQL types ([`types::Id`], [`types::Ts`]),
+//! which are `uuid` and `timestamptz` on PostgreSQL and a 16-byte blob and
+//! fixed-width UTC text on SQLite, so every query in the table modules is
+//! written once. Rows become domain types inside this crate: callers see
+//! [`domain::User`], never a row.
+//!
+//! Everything here is blocking. The API runs it on the blocking pool.
+
+mod error;
+mod pool;
+pub mod schema;
+pub mod sessions;
+pub mod throttle;
+pub mod types;
+pub mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::StoreError;
+pub use pool::{AnyConnection, Backend, Manager, Pool, PoolOptions, PooledConnection};
+
+/// The current time, cut to the microsecond that both backends store, so a
+/// value handed back from a write equals the one read later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    types::truncate(chrono::Utc::now())
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection inside an
+/// [`AnyConnection`]. For the few statements whose DSL Diesel does not
+/// offer on its multi-backend (upserts): the body is written once and type
+/// checked against each backend.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::AnyConnection::Postgres($c) => $body,
+            $crate::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}

@@ -1,0 +1,225 @@
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
+use diesel::r2d2::R2D2Connection;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::StoreError;
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// A connection to either backend. Queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` select PostgreSQL; anything else is
+    /// a SQLite file (`sqlite://path`, `sqlite:path` or a plain path).
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The file path of a SQLite URL.
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Pool settings. A short checkout timeout makes a lost database answer
+/// 503 fast instead of holding requests.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 10,
+            connection_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The r2d2 manager: builds connections of one backend, never the other. (Diesel's own
+/// manager tries each backend in turn, and SQLite would happily open a
+/// file named `postgres://...` when PostgreSQL is down.)
+pub struct Manager {
+    backend: Backend,
+    url: String,
+    statements: Arc<AtomicU64>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        let mut conn = match self.backend {
+            Backend::Postgres => AnyConnection::Postgres(
+                PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?,
+            ),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(sqlite_path(&self.url))
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Per connection: SQLite forgets these when a connection closes.
+                // foreign_keys makes ON DELETE CASCADE work; busy_timeout makes
+                // writers wait for each other instead of failing at once.
+                c.batch_execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;")
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                AnyConnection::Sqlite(c)
+            }
+        };
+        let statements = Arc::clone(&self.statements);
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                statements.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping()
+            .map(|_| ())
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// A pool of connections to one database, and a count of the SQL
+/// statements run through it (for tests and metrics).
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    backend: Backend,
+    statements: Arc<AtomicU64>,
+}
+
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+impl Pool {
+    /// Opens a pool on `url`. Does not wait for the database: a pool on a
+    /// database that is down is made at once and answers `Unavailable`
+    /// until the database is back.
+    pub fn open(url: &str, options: &PoolOptions) -> Result<Pool, StoreError> {
+        let backend = Backend::of_url(url);
+        if backend == Backend::Sqlite {
+            // The embedded default needs no setup: make the folder it lives in.
+            if let Some(dir) = Path::new(sqlite_path(url))
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let statements = Arc::new(AtomicU64::new(0));
+        let manager = Manager {
+            backend,
+            url: url.to_owned(),
+            statements: Arc::clone(&statements),
+        };
+        let inner = r2d2::Pool::builder()
+            .max_size(options.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.connection_timeout)
+            // A pooled connection is checked before use, so one that died with
+            // the database is replaced instead of failing a request.
+            .test_on_check_out(true)
+            .build_unchecked(manager);
+        Ok(Pool {
+            inner,
+            backend,
+            statements,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection, waiting at most the configured timeout.
+    pub fn get(&self) -> Result<PooledConnection, StoreError> {
+        Ok(self.inner.get()?)
+    }
+
+    /// How many SQL statements have been started through this pool.
+    pub fn statement_count(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    pub fn state(&self) -> r2d2::State {
+        self.inner.state()
+    }
+
+    pub fn max_size(&self) -> u32 {
+        self.inner.max_size()
+    }
+
+    /// Applies the pending migrations of this backend. Safe to run from
+    /// several replicas at once on PostgreSQL: an advisory lock lets one
+    /// migrate while the others wait.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.get()?;
+        migrate(&mut conn)
+    }
+
+    /// Checks that the database answers.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.get()?;
+        conn.ping().map(|_| ()).map_err(StoreError::from)
+    }
+}
+
+pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
+        StoreError::Unavailable(format!("migration failed: {e}"))
+    };
+    let applied = match conn {
+        AnyConnection::Postgres(c) => {
+            // Any constant will do; it only has to be the same on every replica.
+            c.batch_execute("SELECT pg_advisory_lock(7355608)")?;
+            let result = c
+                .run_pending_migrations(PG_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect());
+            c.batch_execute("SELECT pg_advisory_unlock(7355608)")?;
+            result.map_err(failed)?
+        }
+        AnyConnection::Sqlite(c) => {
+            // WAL lets readers and one writer work at once; it is a property
+            // of the file, so setting it once here is enough.
+            c.batch_execute("PRAGMA journal_mode = WAL;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect())
+                .map_err(failed)?
+        }
+    };
+    Ok(applied)
+}

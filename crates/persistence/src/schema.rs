@@ -1,0 +1,48 @@
+//! The tables, written by hand: the id and time columns use Steward's own
+//! SQL types (see [`crate::types`]), which `diesel print-schema` cannot
+//! know. Keep in step with both `migrations/` folders.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    users (id) {
+        id -> Id,
+        email -> Nullable<Text>,
+        email_normalized -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        admin -> Bool,
+        manager_id -> Nullable<Id>,
+        registered_at -> Ts,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    sessions (id) {
+        id -> Id,
+        user_id -> Id,
+        created_at -> Ts,
+        expires_at -> Ts,
+        revoked_at -> Nullable<Ts>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Ts;
+
+    signin_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        window_started_at -> Ts,
+        last_failed_at -> Ts,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions);

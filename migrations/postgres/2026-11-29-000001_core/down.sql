@@ -1,0 +1,3 @@
+DROP TABLE signin_throttle;
+DROP TABLE sessions;
+DROP TABLE users;
