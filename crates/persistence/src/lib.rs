@@ -22,7 +22,10 @@ pub mod users;
 pub mod testing;
 
 pub use error::StoreError;
-pub use pool::{AnyConnection, Backend, Manager, Pool, PoolOptions, PooledConnection};
+pub use pool::{
+    sqlite_path as sqlite_file, AnyConnection, Backend, Manager, Pool, PoolOptions,
+    PooledConnection,
+};
 
 /// The current time, cut to the microsecond that both backends store, so a
 /// value handed back from a write equals the one read later.
@@ -42,4 +45,19 @@ macro_rules! per_backend {
             $crate::AnyConnection::Sqlite($c) => $body,
         }
     };
+}
+
+/// Checks that the database answers, on a connection already held.
+pub fn ping(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    use diesel::r2d2::R2D2Connection;
+    conn.ping().map(|_| ()).map_err(StoreError::from)
+}
+
+/// Runs `f` in a transaction: all of it happens, or none.
+pub fn transaction<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    use diesel::Connection;
+    conn.transaction(f)
 }

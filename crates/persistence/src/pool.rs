@@ -40,7 +40,7 @@ impl Backend {
 }
 
 /// The file path of a SQLite URL.
-pub(crate) fn sqlite_path(url: &str) -> &str {
+pub fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)

@@ -1,1 +1,147 @@
+//! The `steward` server: configuration, start-up and the operator's
+//! commands. [`build`] is what `steward serve` runs, and what the tests run
+//! on port 0.
 
+mod config;
+
+use std::net::TcpListener;
+
+use actix_web::middleware::{from_fn, Compress};
+use actix_web::{web, App, HttpServer};
+use api::auth::{TokenConfig, Tokens};
+use api::{ApiConfig, AppState, Db};
+use persistence::{Pool, PoolOptions};
+
+pub use config::{Config, ConfigError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] persistence::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A server made by [`build`], not yet awaited.
+pub struct Running {
+    pub server: actix_web::dev::Server,
+    pub port: u16,
+    pub pool: Pool,
+}
+
+/// Opens the pool, applies migrations, and binds the HTTP server.
+pub fn build(config: &Config) -> Result<Running, StartError> {
+    let secret = config.signing_secret()?;
+    let pool = Pool::open(
+        &config.database_url,
+        &PoolOptions {
+            max_size: config.pool_size,
+            connection_timeout: config.pool_timeout,
+        },
+    )?;
+    let applied = pool.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    let tokens = Tokens::new(TokenConfig {
+        secret,
+        ttl: config.token_ttl,
+        max_session: config.max_session,
+        issuer: "steward".into(),
+        audience: "steward".into(),
+    })
+    .map_err(StartError::Other)?;
+    let state = web::Data::new(AppState {
+        db: Db::new(pool.clone()),
+        tokens,
+        config: ApiConfig {
+            registration_open: config.registration_open,
+            cookie_secure: config.cookie_secure,
+            body_limit: config.body_limit,
+            trust_forwarded_for: config.trust_forwarded_for,
+        },
+    });
+    let listener = TcpListener::bind(&config.bind_addr).map_err(|source| StartError::Bind {
+        addr: config.bind_addr.clone(),
+        source,
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartError::Other(e.to_string()))?
+        .port();
+    let body_limit = config.body_limit;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            // The form extractor of the sign-in endpoint obeys the same limit.
+            .app_data(web::FormConfig::default().limit(body_limit))
+            .wrap(from_fn(api::auth::add_refreshed_token))
+            .wrap(Compress::default())
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .configure(api::configure)
+    })
+    .listen(listener)
+    .map_err(|source| StartError::Bind {
+        addr: config.bind_addr.clone(),
+        source,
+    })?
+    .shutdown_timeout(config.shutdown_grace.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    Ok(Running {
+        server: server.run(),
+        port,
+        pool,
+    })
+}
+
+/// Creates an admin account, or makes an existing account an admin and
+/// sets its password. For `steward create-admin`.
+pub fn create_admin(
+    config: &Config,
+    email: &str,
+    password: &str,
+) -> Result<domain::User, StartError> {
+    let email =
+        domain::Email::parse(email).map_err(|e| StartError::Other(format!("e-mail: {e}")))?;
+    let password = domain::Password::parse(password)
+        .map_err(|e| StartError::Other(format!("password: {e}")))?;
+    let pool = Pool::open(&config.database_url, &PoolOptions::default())?;
+    pool.migrate()?;
+    let hash = api::auth::hash_password(password.expose())
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    let mut conn = pool.get()?;
+    let user =
+        persistence::transaction(
+            &mut conn,
+            |c| match persistence::users::find_account_by_email(c, email.normalized())? {
+                Some((user, _)) => {
+                    persistence::users::set_password_hash(c, user.id, &hash)?;
+                    persistence::users::set_admin(c, user.id, true)?;
+                    Ok(domain::User {
+                        admin: true,
+                        ..user
+                    })
+                }
+                None => {
+                    let new = persistence::users::NewAccount {
+                        email: &email,
+                        password_hash: &hash,
+                        first_name: None,
+                        last_name: None,
+                        admin: true,
+                    };
+                    persistence::users::create_account(c, &new, persistence::now())
+                }
+            },
+        )?;
+    Ok(user)
+}

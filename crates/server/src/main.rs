@@ -1,1 +1,109 @@
-fn main() {}
+//! `steward`: the users-and-access service. `steward --help` explains
+//! each command; configuration comes from the environment (see README).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "steward",
+    version,
+    about = "Steward: users, managed users and sharing for personal health data."
+)]
+#[command(
+    long_about = "Steward: users, managed users and sharing for personal health data.\n\n\
+Configuration comes from the environment and from a .env file in the working directory: \
+BIND_ADDR, DATABASE_URL, JWT_SECRET, TOKEN_TTL_SECONDS, REGISTRATION, COOKIE_SECURE, RUST_LOG, \
+LOG_FORMAT and more (see README.md)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (the default): applies pending migrations, then
+    /// listens on BIND_ADDR.
+    Serve,
+    /// Apply pending migrations to DATABASE_URL and exit.
+    Migrate,
+    /// Create an admin account (or make an existing account an admin).
+    /// The password is read from the terminal, or from the first line of
+    /// standard input when it is not a terminal.
+    CreateAdmin {
+        /// The admin's e-mail address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging();
+    let config = Config::from_env().context("configuration")?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => {
+            let pool = persistence::Pool::open(
+                &config.database_url,
+                &persistence::PoolOptions::default(),
+            )?;
+            let applied = pool.migrate()?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::CreateAdmin { email } => {
+            let password = read_password()?;
+            let user = server::create_admin(&config, &email, &password)?;
+            println!("admin {} ({})", user.id, email);
+            Ok(())
+        }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&api::openapi::document())?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let running = server::build(&config)?;
+        tracing::info!(addr = %config.bind_addr, port = running.port, config = ?config, "steward listening");
+        running.server.await.context("server")
+    })
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password: ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,202 @@
+//! The one place errors become HTTP responses.
+//!
+//! Handlers return `Result<_, ApiError>` and use `?` on storage, domain and
+//! validation errors; `impl ResponseError for ApiError` below is the only
+//! code that picks a status or writes an error body. A lost database is a
+//! 503 with the process kept up; a 500 is a bug and is logged here, once.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use domain::access::AccessError;
+use persistence::StoreError;
+use serde::Serialize;
+use serde_json::json;
+
+/// One entry of a 422 body (`ValidationError` in the OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub loc: Vec<Loc>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+/// A step of a `loc`: a name, or an index into a list (or a byte offset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Loc {
+    Name(String),
+    Index(usize),
+}
+
+impl From<&str> for Loc {
+    fn from(s: &str) -> Self {
+        Loc::Name(s.to_owned())
+    }
+}
+
+impl From<usize> for Loc {
+    fn from(i: usize) -> Self {
+        Loc::Index(i)
+    }
+}
+
+impl FieldError {
+    pub fn new(loc: Vec<Loc>, kind: &'static str, msg: impl Into<String>) -> Self {
+        FieldError {
+            loc,
+            msg: msg.into(),
+            kind,
+        }
+    }
+}
+
+/// Which challenge a 401 carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    Bearer,
+    Basic,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("unauthorized: {detail}")]
+    Unauthorized {
+        detail: &'static str,
+        challenge: Challenge,
+    },
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge(usize),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The 401 for a request without credentials, or with bad ones.
+    pub const fn not_authenticated() -> ApiError {
+        ApiError::Unauthorized {
+            detail: "Not authenticated",
+            challenge: Challenge::Bearer,
+        }
+    }
+
+    pub const fn invalid_token() -> ApiError {
+        ApiError::Unauthorized {
+            detail: "Could not validate credentials",
+            challenge: Challenge::Bearer,
+        }
+    }
+
+    /// The 404 for a user: the same body whether the user does not exist,
+    /// is not the caller's, or the id is not a UUID.
+    pub const fn user_not_found() -> ApiError {
+        ApiError::NotFound("User not found")
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(err.to_string())
+    }
+
+    pub fn validation(loc: Vec<Loc>, kind: &'static str, msg: impl Into<String>) -> ApiError {
+        ApiError::Validation(vec![FieldError::new(loc, kind, msg)])
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ApiError::NotFound("Not found"),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::Unavailable(why) => ApiError::Unavailable(why),
+            StoreError::Query(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for ApiError {
+    /// Without a resource name; handlers that know it map `NoAccess` to
+    /// their own 404 (see [`ApiError::user_not_found`]).
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::NoAccess => ApiError::NotFound("Not found"),
+            AccessError::MissingScope(_) => ApiError::Forbidden("Not enough permissions"),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        let body = match self {
+            ApiError::Unauthorized { detail, challenge } => {
+                let value = match challenge {
+                    Challenge::Bearer => "Bearer",
+                    Challenge::Basic => "Basic",
+                };
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(value)));
+                json!({ "detail": detail })
+            }
+            ApiError::Forbidden(d) | ApiError::NotFound(d) => json!({ "detail": d }),
+            ApiError::Conflict(what) => json!({ "detail": conflict_detail(what) }),
+            ApiError::PayloadTooLarge(limit) => {
+                json!({ "detail": format!("Request body is larger than the limit of {limit} bytes") })
+            }
+            ApiError::UnsupportedMediaType => {
+                json!({ "detail": "Content-Type must be application/json" })
+            }
+            ApiError::Validation(errors) => json!({ "detail": errors }),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                json!({ "detail": "Too many failed sign-ins; try again later" })
+            }
+            ApiError::Unavailable(why) => {
+                tracing::warn!(error = %why, "database unavailable");
+                res.insert_header((header::RETRY_AFTER, "1"));
+                json!({ "detail": "Service temporarily unavailable" })
+            }
+            ApiError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                json!({ "detail": "Internal server error" })
+            }
+        };
+        res.json(body)
+    }
+}
+
+fn conflict_detail(what: &str) -> &str {
+    match what {
+        "email" => "Email already registered",
+        "share" => "The grantee already holds a share on this user",
+        other => other,
+    }
+}

@@ -1,0 +1,186 @@
+//! Request extractors that answer in the contract's shapes.
+//!
+//! [`Json`] reads a body but keeps its verdict until the handler asks
+//! (`body.into_inner()?`), after the caller is authenticated: actix polls a
+//! handler's extractors together, and the contract wants 401 before 413 or
+//! 422 whatever arrives first.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::error::{FieldError, Loc};
+use crate::validation::{query_bool, FromJson};
+use crate::{ApiError, AppState};
+
+/// A JSON body of type `T`, read and checked, its verdict held back until
+/// [`Json::into_inner`].
+pub struct Json<T>(Result<T, ApiError>);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<T: FromJson + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Json<T>, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(64 * 1024, |s| s.config.body_limit);
+        let content_type = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let declared_len = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let result = async {
+                if declared_len.is_some_and(|n| n > limit) {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        ApiError::validation(vec![Loc::from("body")], "json_invalid", e.to_string())
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::PayloadTooLarge(limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                if body.is_empty() {
+                    return Err(ApiError::validation(
+                        vec![Loc::from("body")],
+                        "missing",
+                        "Field required",
+                    ));
+                }
+                // A form or plain-text body is refused, so that a cookie
+                // alone can never drive a cross-site write.
+                if !content_type.as_deref().is_some_and(is_json) {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                let value = parse_json(&body)?;
+                T::from_json(&value).map_err(ApiError::Validation)
+            }
+            .await;
+            Ok(Json(result))
+        })
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses JSON; a body that is not JSON (or not UTF-8, or nested too
+/// deep) is one fault at `["body", <byte offset>]`.
+pub fn parse_json(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice::<Value>(body).map_err(|e| {
+        let offset = byte_offset(body, e.line(), e.column());
+        ApiError::Validation(vec![FieldError::new(
+            vec![Loc::from("body"), Loc::Index(offset)],
+            "json_invalid",
+            format!("JSON decode error: {}", describe(&e)),
+        )])
+    })
+}
+
+/// serde_json's message without its " at line L column C" tail (the
+/// offset says where).
+fn describe(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.split(" at line ").next().unwrap_or(&text).to_owned()
+}
+
+/// The byte offset of serde_json's (1-based line, 1-based column).
+fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let line_start: usize = body
+        .split(|b| *b == b'\n')
+        .take(line.saturating_sub(1))
+        .map(|l| l.len() + 1)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+/// The booleans of a query string, by name, with their defaults. Every
+/// bad value is listed at `["query", name]`.
+pub fn query_bools<const N: usize>(
+    req: &HttpRequest,
+    params: [(&str, bool); N],
+) -> Result<[bool; N], ApiError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let mut values = [false; N];
+    let mut errors = Vec::new();
+    for (i, (name, default)) in params.iter().enumerate() {
+        // As the original framework does, the last of repeated keys wins.
+        values[i] = match pairs.iter().rev().find(|(k, _)| k == name) {
+            None => *default,
+            Some((_, raw)) => match query_bool(raw) {
+                Ok(v) => v,
+                Err(fault) => {
+                    errors.push(FieldError::new(
+                        vec![Loc::from("query"), Loc::from(*name)],
+                        fault.kind,
+                        fault.msg,
+                    ));
+                    *default
+                }
+            },
+        };
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// A path id: anything that is not a UUID is an id that does not exist.
+pub fn path_id<T: std::str::FromStr>(raw: &str, not_found: ApiError) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_offsets_count_from_the_start_of_the_body() {
+        let body = b"{\n  \"a\": ,\n}";
+        let err = serde_json::from_slice::<Value>(body).unwrap_err();
+        let at = byte_offset(body, err.line(), err.column());
+        assert_eq!(body[at], b',', "offset {at} points at the fault");
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json("application/json"));
+        assert!(is_json("application/json; charset=utf-8"));
+        assert!(is_json("Application/JSON"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+        assert!(!is_json("multipart/form-data; boundary=x"));
+    }
+}

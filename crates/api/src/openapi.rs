@@ -1,0 +1,215 @@
+//! The OpenAPI 3.1 document, generated from the handlers' and types'
+//! annotations, then written in the original framework's dialect so that
+//! existing clients and the reference page agree with it field by field:
+//! nullable fields as `anyOf [T, null]`, a `title` on every schema and
+//! property, and the authentication extractor's inputs (the
+//! `refreshed-token` header, the `token` cookie) listed on each operation
+//! that takes them.
+
+use serde_json::{json, Map, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::dto;
+use crate::routes::{auth, health, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Steward", description = "Users and access for personal health data."),
+    paths(
+        users::list_users, users::create_managed_user, users::get_managed_user,
+        users::update_managed_user, users::delete_managed_user,
+        auth::register, auth::login, auth::logout, auth::change_password, auth::read_me, auth::delete_me,
+        health::healthz, health::readyz,
+    ),
+    components(schemas(dto::ScopeDoc, dto::UserSummary, dto::UserResponse, dto::ManagedUserCreate,
+        dto::ManagedUserUpdate, dto::RegisterRequest, dto::PasswordChange, dto::AccountDelete,
+        dto::TokenResponse, dto::HttpErrorDoc, dto::ValidationErrorDoc, dto::HttpValidationErrorDoc)),
+    modifiers(&SecuritySchemes),
+    tags((name = "users", description = "Part A: the published Users API"),
+         (name = "auth", description = "Accounts and sign-in"),
+         (name = "operations", description = "Health and readiness")),
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "HTTPBearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "HTTPBasic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+    }
+}
+
+/// The document served at `/openapi.json`.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, schema) in schemas.iter_mut() {
+            if let Some(obj) = schema.as_object_mut() {
+                obj.entry("title").or_insert_with(|| json!(name));
+            }
+            titled_properties(schema);
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut().filter_map(Value::as_object_mut) {
+            for op in item.values_mut().filter_map(Value::as_object_mut) {
+                operation(op);
+            }
+        }
+    }
+    nullable_as_any_of(&mut doc);
+    doc
+}
+
+/// FastAPI's titles: `first_name` is "First Name".
+fn title_case(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The titles pydantic gives `ValidationError`'s fields, which are not
+/// derived from their names.
+fn property_title(name: &str) -> String {
+    match name {
+        "loc" => "Location".to_owned(),
+        "msg" => "Message".to_owned(),
+        "type" => "Error Type".to_owned(),
+        other => title_case(other),
+    }
+}
+
+fn titled_properties(schema: &mut Value) {
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, prop) in props.iter_mut() {
+            if let Some(p) = prop.as_object_mut() {
+                if !p.contains_key("$ref") {
+                    p.entry("title")
+                        .or_insert_with(|| json!(property_title(name)));
+                }
+            }
+        }
+    }
+}
+
+fn operation(op: &mut Map<String, Value>) {
+    let op_id = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    // The first line of a handler's doc is its summary, the rest its
+    // description; utoipa puts both where FastAPI puts them.
+    let authenticated = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|r| r.get("HTTPBearer").is_some()));
+    let params = op.entry("parameters").or_insert_with(|| json!([]));
+    if let Some(list) = params.as_array_mut() {
+        for p in list.iter_mut() {
+            let name = p["name"].as_str().unwrap_or_default().to_owned();
+            if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
+                schema
+                    .entry("title")
+                    .or_insert_with(|| json!(title_case(&name)));
+            }
+            // Optional booleans in the query have a default, not a null.
+            if p["in"] == "query" && p["schema"]["type"] == json!(["boolean", "null"]) {
+                p["schema"]["type"] = json!("boolean");
+                p["schema"]["default"] = json!(name.starts_with("include_"));
+            }
+            if p["in"] == "path" {
+                p.as_object_mut().map(|o| o.remove("description"));
+            }
+        }
+        if authenticated {
+            for (name, location) in [("refreshed-token", "header"), ("token", "cookie")] {
+                list.push(json!({
+                    "name": name,
+                    "in": location,
+                    "required": false,
+                    "schema": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": title_case_dash(name)},
+                }));
+            }
+        }
+        if list.is_empty() {
+            op.remove("parameters");
+        }
+    }
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        for response in responses.values_mut() {
+            if let Some(schema) = response
+                .pointer_mut("/content/application~1json/schema")
+                .and_then(Value::as_object_mut)
+            {
+                if !schema.contains_key("$ref") {
+                    schema
+                        .entry("title")
+                        .or_insert_with(|| json!(format!("Response {}", title_case(&op_id))));
+                }
+            }
+        }
+    }
+}
+
+fn title_case_dash(name: &str) -> String {
+    name.split('-')
+        .map(title_case)
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// `{"type": ["string", "null"]}` becomes `{"anyOf": [{"type": "string"},
+/// {"type": "null"}]}`, the form the reference page uses.
+fn nullable_as_any_of(value: &mut Value) {
+    match value {
+        Value::Object(obj) => {
+            let pair = obj
+                .get("type")
+                .and_then(Value::as_array)
+                .filter(|t| t.len() == 2 && t.contains(&json!("null")))
+                .cloned();
+            if let Some(types) = pair {
+                let inner = types
+                    .into_iter()
+                    .find(|t| t != "null")
+                    .unwrap_or(json!("string"));
+                obj.remove("type");
+                let mut first = Map::new();
+                first.insert("type".into(), inner);
+                for key in ["format", "minLength", "maxLength", "items"] {
+                    if let Some(v) = obj.remove(key) {
+                        first.insert(key.into(), v);
+                    }
+                }
+                obj.insert(
+                    "anyOf".into(),
+                    json!([Value::Object(first), {"type": "null"}]),
+                );
+            }
+            // utoipa writes `Option<$ref>` as `oneOf [null, $ref]`.
+            obj.values_mut().for_each(nullable_as_any_of);
+        }
+        Value::Array(items) => items.iter_mut().for_each(nullable_as_any_of),
+        _ => {}
+    }
+}

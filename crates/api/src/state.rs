@@ -1,0 +1,82 @@
+use actix_web::web;
+use persistence::{AnyConnection, Pool, StoreError};
+
+use crate::auth::Tokens;
+use crate::ApiError;
+
+/// What the API needs from the server that runs it.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Whether anyone may register (`REGISTRATION=open`), or only admins.
+    pub registration_open: bool,
+    /// Sets `Secure` on the `token` cookie (`COOKIE_SECURE`).
+    pub cookie_secure: bool,
+    /// The largest JSON body accepted, in bytes.
+    pub body_limit: usize,
+    /// Take the client address for sign-in throttling from
+    /// `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            registration_open: true,
+            cookie_secure: false,
+            body_limit: 64 * 1024,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Shared by every worker.
+pub struct AppState {
+    pub db: Db,
+    pub tokens: Tokens,
+    pub config: ApiConfig,
+}
+
+/// The database, reached only from the blocking pool.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+impl Db {
+    pub fn new(pool: Pool) -> Db {
+        Db { pool }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Runs `f` on a pooled connection on the blocking pool: Diesel is
+    /// synchronous, and a query on an async worker would stall every
+    /// request on it. The connection is taken inside the closure, so a
+    /// slow checkout waits there too.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        web::block(move || {
+            span.in_scope(|| {
+                let mut conn = pool.get()?;
+                f(&mut conn)
+            })
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Runs CPU-heavy work (Argon2) on the blocking pool.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(f).await.map_err(ApiError::internal)
+}

@@ -1,0 +1,237 @@
+//! Reading request bodies the way the contract's 422s need: every fault
+//! of a body is collected (serde stops at the first), each with its `loc`,
+//! a plain `msg` and a machine `type`, in the vocabulary of the original
+//! framework (pydantic): `missing`, `string_type`, `string_too_short`, ...
+
+use domain::{EmailError, NameError, PasswordError};
+use serde_json::{Map, Value};
+
+use crate::error::{FieldError, Loc};
+
+/// A fault in one value, before it knows where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    pub kind: &'static str,
+    pub msg: String,
+}
+
+impl Fault {
+    pub fn new(kind: &'static str, msg: impl Into<String>) -> Fault {
+        Fault {
+            kind,
+            msg: msg.into(),
+        }
+    }
+}
+
+/// A body type read from JSON with every fault listed.
+pub trait FromJson: Sized {
+    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>>;
+}
+
+/// The fields of a JSON object under some `loc`, and the faults found so far.
+pub struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    loc: Vec<Loc>,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    /// The body as an object; anything else is one fault at `["body"]`.
+    pub fn of_body(body: &'a Value) -> Result<Fields<'a>, Vec<FieldError>> {
+        Fields::at(body, vec![Loc::from("body")])
+    }
+
+    pub fn at(value: &'a Value, loc: Vec<Loc>) -> Result<Fields<'a>, Vec<FieldError>> {
+        match value {
+            Value::Object(object) => Ok(Fields {
+                object,
+                loc,
+                errors: Vec::new(),
+            }),
+            _ => Err(vec![FieldError::new(
+                loc,
+                "model_attributes_type",
+                "Input should be a valid dictionary or object to extract fields from",
+            )]),
+        }
+    }
+
+    fn loc_of(&self, name: &str) -> Vec<Loc> {
+        let mut loc = self.loc.clone();
+        loc.push(Loc::from(name));
+        loc
+    }
+
+    pub fn push(&mut self, loc: Vec<Loc>, fault: Fault) {
+        self.errors
+            .push(FieldError::new(loc, fault.kind, fault.msg));
+    }
+
+    /// A field that must be present; `None` (and a fault) when it is
+    /// missing or does not parse.
+    pub fn required<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&'a Value) -> Result<T, Fault>,
+    ) -> Option<T> {
+        match self.object.get(name) {
+            None => {
+                let loc = self.loc_of(name);
+                self.push(loc, Fault::new("missing", "Field required"));
+                None
+            }
+            Some(value) => self.parse_at(name, value, parse),
+        }
+    }
+
+    /// A field that may be absent: `Some(None)` when absent, `Some(Some(_))`
+    /// when present and valid, `None` (and a fault) when present and invalid.
+    pub fn optional<T>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&'a Value) -> Result<T, Fault>,
+    ) -> Option<Option<T>> {
+        match self.object.get(name) {
+            None => Some(None),
+            Some(value) => self.parse_at(name, value, parse).map(Some),
+        }
+    }
+
+    fn parse_at<T>(
+        &mut self,
+        name: &str,
+        value: &'a Value,
+        parse: impl FnOnce(&'a Value) -> Result<T, Fault>,
+    ) -> Option<T> {
+        match parse(value) {
+            Ok(v) => Some(v),
+            Err(fault) => {
+                let loc = self.loc_of(name);
+                self.push(loc, fault);
+                None
+            }
+        }
+    }
+
+    /// Every fault found, or `value` when there were none. `value` is
+    /// built only then, so it may unwrap the fields it read.
+    pub fn finish<T>(self, value: impl FnOnce() -> T) -> Result<T, Vec<FieldError>> {
+        if self.errors.is_empty() {
+            Ok(value())
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    pub fn loc(&self) -> &[Loc] {
+        &self.loc
+    }
+}
+
+/// A JSON string.
+pub fn string(value: &Value) -> Result<&str, Fault> {
+    value
+        .as_str()
+        .ok_or_else(|| Fault::new("string_type", "Input should be a valid string"))
+}
+
+/// `null`, or what `parse` reads.
+pub fn nullable<'v, T>(
+    parse: impl FnOnce(&'v Value) -> Result<T, Fault>,
+) -> impl FnOnce(&'v Value) -> Result<Option<T>, Fault> {
+    move |value| {
+        if value.is_null() {
+            Ok(None)
+        } else {
+            parse(value).map(Some)
+        }
+    }
+}
+
+pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
+    domain::PersonName::parse(string(value)?).map_err(|e| {
+        let kind = match e {
+            NameError::Empty => "string_too_short",
+            NameError::TooLong => "string_too_long",
+            NameError::ControlChar => "value_error",
+        };
+        Fault::new(kind, e.to_string())
+    })
+}
+
+pub fn email(value: &Value) -> Result<domain::Email, Fault> {
+    domain::Email::parse(string(value)?).map_err(|EmailError::Invalid| {
+        Fault::new("value_error", "value is not a valid email address")
+    })
+}
+
+pub fn new_password(value: &Value) -> Result<domain::Password, Fault> {
+    domain::Password::parse(string(value)?).map_err(|e| {
+        let kind = match e {
+            PasswordError::TooShort => "string_too_short",
+            PasswordError::TooLong => "string_too_long",
+            PasswordError::TooCommon => "value_error",
+        };
+        Fault::new(kind, e.to_string())
+    })
+}
+
+/// A password being checked, not set: any string up to a sane length (so
+/// that a megabyte of "password" is not hashed).
+pub fn given_password(value: &Value) -> Result<String, Fault> {
+    let s = string(value)?;
+    if s.chars().count() > 1024 {
+        return Err(Fault::new(
+            "string_too_long",
+            "String should have at most 1024 characters",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// A boolean as the query string spells it: `true/false/1/0/yes/no/on/off`
+/// in any case.
+pub fn query_bool(raw: &str) -> Result<bool, Fault> {
+    match raw.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Fault::new(
+            "bool_parsing",
+            "Input should be a valid boolean, unable to interpret input",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_fault_of_an_object_is_listed() {
+        let body = json!({"first_name": 5, "last_name": ""});
+        let mut f = Fields::of_body(&body).unwrap();
+        f.required("first_name", person_name);
+        f.required("last_name", nullable(person_name));
+        f.required("absent", string);
+        let errors = f.finish(|| ()).unwrap_err();
+        let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["string_type", "string_too_short", "missing"]);
+        assert_eq!(errors[2].loc, vec![Loc::from("body"), Loc::from("absent")]);
+    }
+
+    #[test]
+    fn query_booleans_accept_the_contracts_spellings_only() {
+        for yes in ["true", "TRUE", "1", "yes", "On"] {
+            assert_eq!(query_bool(yes), Ok(true), "{yes}");
+        }
+        for no in ["false", "False", "0", "no", "OFF"] {
+            assert_eq!(query_bool(no), Ok(false), "{no}");
+        }
+        for bad in ["", "t", "2", "maybe", "truee"] {
+            assert!(query_bool(bad).is_err(), "{bad}");
+        }
+    }
+}

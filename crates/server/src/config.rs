@@ -1,0 +1,217 @@
+//! Configuration from the environment (and a `.env` file, read by `main`).
+//! Every variable, its default and its meaning is in the README's table
+//! and in `.env.example`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use persistence::Backend;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {why}")]
+    Invalid { name: &'static str, why: String },
+    #[error(
+        "JWT_SECRET is not set. With PostgreSQL, every replica must sign with the same secret: \
+         set JWT_SECRET to at least 32 random bytes (e.g. `openssl rand -hex 32`)."
+    )]
+    MissingSecret,
+    #[error("JWT_SECRET must be at least 32 bytes long (it is {0})")]
+    ShortSecret(usize),
+    #[error("cannot keep the signing secret at {path}: {why}")]
+    SecretFile { path: String, why: String },
+}
+
+/// The default database: a SQLite file under `./data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/steward.db";
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind_addr: String,
+    pub database_url: String,
+    pub jwt_secret: Option<String>,
+    pub token_ttl: chrono::Duration,
+    pub max_session: chrono::Duration,
+    pub registration_open: bool,
+    pub cookie_secure: bool,
+    pub pool_size: u32,
+    pub pool_timeout: Duration,
+    pub body_limit: usize,
+    pub trust_forwarded_for: bool,
+    pub shutdown_grace: Duration,
+    pub workers: Option<usize>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind_addr", &self.bind_addr)
+            .field("backend", &Backend::of_url(&self.database_url))
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
+            .field("token_ttl", &self.token_ttl)
+            .field("registration_open", &self.registration_open)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind_addr: "127.0.0.1:8080".into(),
+            database_url: DEFAULT_DATABASE_URL.into(),
+            jwt_secret: None,
+            token_ttl: chrono::Duration::seconds(3600),
+            max_session: chrono::Duration::days(30),
+            registration_open: true,
+            cookie_secure: false,
+            pool_size: 10,
+            pool_timeout: Duration::from_secs(5),
+            body_limit: 64 * 1024,
+            trust_forwarded_for: false,
+            shutdown_grace: Duration::from_secs(30),
+            workers: None,
+        }
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            why: e.to_string(),
+        }),
+    }
+}
+
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(ConfigError::Invalid {
+            name,
+            why: format!("{v:?} is not a boolean"),
+        }),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let d = Config::default();
+        let registration = var("REGISTRATION")
+            .unwrap_or_else(|| "open".into())
+            .to_ascii_lowercase();
+        let registration_open = match registration.as_str() {
+            "open" => true,
+            "closed" => false,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "REGISTRATION",
+                    why: format!("{other:?}: use open or closed"),
+                })
+            }
+        };
+        let ttl: i64 = parse("TOKEN_TTL_SECONDS", 3600)?;
+        if !(60..=86_400).contains(&ttl) {
+            return Err(ConfigError::Invalid {
+                name: "TOKEN_TTL_SECONDS",
+                why: "use 60 to 86400".into(),
+            });
+        }
+        let pool_size: u32 = parse("DATABASE_POOL_SIZE", d.pool_size)?;
+        if pool_size == 0 {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_POOL_SIZE",
+                why: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            bind_addr: var("BIND_ADDR").unwrap_or(d.bind_addr),
+            database_url: var("DATABASE_URL").unwrap_or(d.database_url),
+            jwt_secret: var("JWT_SECRET"),
+            token_ttl: chrono::Duration::seconds(ttl),
+            max_session: chrono::Duration::days(parse("SESSION_MAX_DAYS", 30)?),
+            registration_open,
+            cookie_secure: flag("COOKIE_SECURE", d.cookie_secure)?,
+            pool_size,
+            pool_timeout: Duration::from_millis(parse("DATABASE_TIMEOUT_MS", 5000)?),
+            body_limit: parse("BODY_LIMIT_BYTES", d.body_limit)?,
+            trust_forwarded_for: flag("TRUST_X_FORWARDED_FOR", d.trust_forwarded_for)?,
+            shutdown_grace: Duration::from_secs(parse("SHUTDOWN_GRACE_SECONDS", 30)?),
+            workers: match var("WORKERS") {
+                None => None,
+                Some(_) => Some(parse("WORKERS", 0usize)?),
+            },
+        })
+    }
+
+    /// The HS256 key. `JWT_SECRET` when set (at least 32 bytes). Without
+    /// it, the embedded SQLite default makes a random one once and keeps
+    /// it beside its database (mode 0600), so tokens survive restarts;
+    /// PostgreSQL, where replicas must agree, refuses to start.
+    pub fn signing_secret(&self) -> Result<Vec<u8>, ConfigError> {
+        if let Some(secret) = &self.jwt_secret {
+            if secret.len() < 32 {
+                return Err(ConfigError::ShortSecret(secret.len()));
+            }
+            return Ok(secret.as_bytes().to_vec());
+        }
+        if Backend::of_url(&self.database_url) == Backend::Postgres {
+            return Err(ConfigError::MissingSecret);
+        }
+        let db_path = persistence::sqlite_file(&self.database_url);
+        let dir = Path::new(db_path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        load_or_create_secret(&dir.join("jwt-secret"))
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let err = |why: String| ConfigError::SecretFile {
+        path: path.display().to_string(),
+        why,
+    };
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let secret = existing.trim().to_owned();
+        if secret.len() >= 32 {
+            return Ok(secret.into_bytes());
+        }
+        return Err(err("the file holds fewer than 32 bytes".into()));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+    }
+    let secret: String = {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    // create_new: two processes starting at once do not overwrite each other.
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())
+                .map_err(|e| err(e.to_string()))?;
+            Ok(secret.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_secret(path),
+        Err(e) => Err(err(e.to_string())),
+    }
+}
