@@ -13,7 +13,7 @@ use crate::validation::{
     email, given_password, new_password, nullable, person_name, Fields, FromJson,
 };
 
-/// `Scope` in the document: the values a scope may take.
+// `Scope` in the document: the values a scope may take.
 #[derive(ToSchema)]
 #[schema(as = Scope)]
 #[allow(dead_code)]
@@ -106,8 +106,10 @@ impl FromJson for ManagedUserCreate {
     }
 }
 
-/// PUT semantics per field: absent leaves it, `null` clears it (a 422 for
-/// `first_name`: a managed user always has one), a string sets it.
+// PUT semantics per field: absent leaves it, `null` clears it (a 422 for
+// `first_name`: a managed user always has one), a string sets it. (Plain
+// comments on Part A types: a doc comment would become a `description`
+// that the reference page does not have.)
 #[derive(Debug, ToSchema)]
 #[schema(as = Body_update_managed_user_api_v1_users__user_id__put)]
 pub struct ManagedUserUpdate {
@@ -218,30 +220,34 @@ pub struct HttpErrorDoc {
     pub detail: String,
 }
 
-/// `ValidationError` in the document.
+// `ValidationError` in the document.
 #[derive(ToSchema)]
 #[schema(as = ValidationError)]
 #[allow(dead_code)]
 pub struct ValidationErrorDoc {
-    #[schema(value_type = Vec<LocItem>)]
+    #[schema(schema_with = loc_schema)]
     loc: Vec<Value>,
     msg: String,
     r#type: String,
 }
 
-/// A step of a `loc`: a field name or a list index.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-#[schema(no_recursion)]
-pub enum LocItem {
-    Name(String),
-    Index(i64),
+/// A `loc`: field names and list indexes.
+fn loc_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            AnyOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Integer)),
+        )
+        .build()
 }
 
-/// `HTTPValidationError` in the document.
+// `HTTPValidationError` in the document.
 #[derive(ToSchema)]
 #[schema(as = HTTPValidationError)]
 #[allow(dead_code)]
 pub struct HttpValidationErrorDoc {
-    detail: Option<Vec<ValidationErrorDoc>>,
+    #[schema(required = false)]
+    detail: Vec<ValidationErrorDoc>,
 }

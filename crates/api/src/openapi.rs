@@ -132,11 +132,6 @@ fn operation(op: &mut Map<String, Value>) {
                     .entry("title")
                     .or_insert_with(|| json!(title_case(&name)));
             }
-            // Optional booleans in the query have a default, not a null.
-            if p["in"] == "query" && p["schema"]["type"] == json!(["boolean", "null"]) {
-                p["schema"]["type"] = json!("boolean");
-                p["schema"]["default"] = json!(name.starts_with("include_"));
-            }
             if p["in"] == "path" {
                 p.as_object_mut().map(|o| o.remove("description"));
             }

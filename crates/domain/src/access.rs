@@ -159,8 +159,9 @@ mod tests {
 
         use AccessError::*;
         type Want = (Result<(), AccessError>, Result<(), AccessError>);
+        type Case<'a> = (&'a str, UserId, Option<UserId>, Vec<Grant>, Want);
         // (description, subject, its manager, grants, want for read, want for write)
-        let cases: Vec<(&str, UserId, Option<UserId>, Vec<Grant>, Want)> = vec![
+        let cases: Vec<Case> = vec![
             ("self", me, None, vec![], (Ok(()), Ok(()))),
             ("manager", subject, Some(me), vec![], (Ok(()), Ok(()))),
             (

@@ -277,13 +277,21 @@ fn cleared_cookie() -> Cookie<'static> {
     cookie
 }
 
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogoutQuery {
+    /// Revoke every sign-in of the caller.
+    #[param(default = false, required = false)]
+    pub all: bool,
+}
+
 /// Sign out
 ///
 /// Revokes the sign-in the token descends from, or with `all=true` every
 /// sign-in of the caller, and clears the cookie.
 #[utoipa::path(
     post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout_api_v1_auth_logout_post",
-    params(("all" = Option<bool>, Query, description = "Revoke every sign-in of the caller.")),
+    params(LogoutQuery),
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),

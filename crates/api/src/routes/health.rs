@@ -19,7 +19,7 @@ pub async fn healthz() -> HttpResponse {
         (status = 503, description = "The database does not answer"),
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.run(|c| persistence::ping(c)).await {
+    match state.db.run(persistence::ping).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
         Err(_) => HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "detail": "Database unreachable" })),

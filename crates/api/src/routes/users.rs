@@ -9,15 +9,23 @@ use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary
 use crate::extract::{path_id, query_bools, Json};
 use crate::{ApiError, AppState, Caller};
 
+/// The list's query. Parsed by [`query_bools`], which accepts the
+/// contract's spellings of a boolean (serde's would not).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    #[param(default = true, required = false)]
+    pub include_managed: bool,
+    #[param(default = true, required = false)]
+    pub include_shared: bool,
+}
+
 /// List Users
 ///
 /// List all users accessible to the current user.
 #[utoipa::path(
     get, path = "/api/v1/users/", tag = "users", operation_id = "list_users_api_v1_users__get",
-    params(
-        ("include_managed" = Option<bool>, Query, description = "Include the users the caller manages."),
-        ("include_shared" = Option<bool>, Query, description = "Include the users who shared access with the caller."),
-    ),
+    params(ListUsersQuery),
     responses(
         (status = 200, description = "Successful Response", body = Vec<UserSummary>),
         (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),

@@ -1,0 +1,12 @@
+//! HTTP tests through the real app, on PostgreSQL and on SQLite.
+//!
+//! Each test spawns `server::build` on port 0 over a database of its own
+//! and talks to it with a real HTTP client.
+
+mod helpers;
+
+mod auth;
+mod openapi;
+mod tokens;
+mod users;
+mod validation;
