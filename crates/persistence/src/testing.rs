@@ -217,6 +217,39 @@ impl TestDb {
         &self.url
     }
 
+    /// The database's name (PostgreSQL) or file (SQLite).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Cuts the database off (PostgreSQL): ends every connection to it and
+    /// refuses new ones, as if the server were gone. [`TestDb::restore`]
+    /// lets connections in again.
+    pub fn cut(&self) {
+        let mut admin = admin_connection();
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+                self.name
+            ))
+            .expect("refuse connections");
+        admin
+            .batch_execute(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                self.name
+            ))
+            .expect("end connections");
+    }
+
+    pub fn restore(&self) {
+        admin_connection()
+            .batch_execute(&format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+                self.name
+            ))
+            .expect("allow connections");
+    }
+
     /// A pool on this database, made on first use.
     pub fn pool(&mut self) -> &Pool {
         let url = self.url.clone();

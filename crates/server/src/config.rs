@@ -215,3 +215,60 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
         Err(e) => Err(err(e.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite_config(dir: &Path) -> Config {
+        Config {
+            database_url: format!("sqlite://{}/steward.db", dir.display()),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn the_embedded_default_keeps_one_secret_in_its_data_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("steward-secret-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let first = sqlite_config(&dir).signing_secret().unwrap();
+        let second = sqlite_config(&dir).signing_secret().unwrap();
+        assert_eq!(
+            first, second,
+            "made once, then reused: tokens survive restarts"
+        );
+        assert!(first.len() >= 32);
+        let mode = std::fs::metadata(dir.join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "readable by the owner only");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn postgres_needs_a_secret_of_32_bytes_or_more() {
+        let pg = Config {
+            database_url: "postgres://localhost/steward".into(),
+            ..Config::default()
+        };
+        assert!(matches!(
+            pg.signing_secret(),
+            Err(ConfigError::MissingSecret)
+        ));
+        let short = Config {
+            jwt_secret: Some("x".repeat(31)),
+            ..pg.clone()
+        };
+        assert!(matches!(
+            short.signing_secret(),
+            Err(ConfigError::ShortSecret(31))
+        ));
+        let good = Config {
+            jwt_secret: Some("x".repeat(32)),
+            ..pg
+        };
+        assert_eq!(good.signing_secret().unwrap().len(), 32);
+    }
+}

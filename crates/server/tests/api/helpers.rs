@@ -37,8 +37,7 @@ pub struct TestApp {
     pub config: server::Config,
     // Held for its Drop, which drops the database; declared last so it
     // goes after the pool.
-    #[allow(dead_code)]
-    db: TestDb,
+    pub db: TestDb,
 }
 
 /// A signed-in account.

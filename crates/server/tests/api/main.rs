@@ -6,7 +6,9 @@
 mod helpers;
 
 mod auth;
+mod cli;
 mod openapi;
+mod outage;
 mod tokens;
 mod users;
 mod validation;

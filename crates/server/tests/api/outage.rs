@@ -1,0 +1,49 @@
+//! A lost database: requests fail fast with 503, the process stays up,
+//! and service comes back by itself when the database does.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{body, TestApp};
+
+#[actix_rt::test]
+async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
+    let app = TestApp::spawn(persistence::Backend::Postgres).await;
+    let ada = app.account("ada@example.org").await;
+    assert_eq!(
+        app.get("/api/v1/users/", &ada.token).await.status(),
+        StatusCode::OK
+    );
+
+    app.db.cut();
+    let started = Instant::now();
+    let res = app.get("/api/v1/users/", &ada.token).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body(res).await["detail"].is_string());
+    assert!(
+        started.elapsed() < app.config.pool_timeout + Duration::from_secs(2),
+        "no longer than the pool timeout: {:?}",
+        started.elapsed()
+    );
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK, "the process is up");
+
+    app.db.restore();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = app.get("/api/v1/users/", &ada.token).await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "recovered within 5 s (last: {status})"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}
