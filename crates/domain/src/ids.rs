@@ -63,3 +63,7 @@ id_type!(
     /// carries it as `sid`, and revoking it refuses them all.
     SessionId
 );
+id_type!(
+    /// The id of an activity (a run, a ride, a swim).
+    ActivityId
+);

@@ -18,17 +18,23 @@
 //! [`PersonName`], an [`Email`] or a [`Password`], it is valid.
 
 pub mod access;
+mod activity;
 mod email;
 mod ids;
 mod name;
 mod password;
 mod scope;
+mod share;
 pub mod throttle;
 mod user;
 
 pub use email::{Email, EmailError};
-pub use ids::{SessionId, ShareId, UserId};
+pub use activity::{
+    check_trace, Activity, ActivityName, Sport, TextError, TraceFault, TracePoint, TRACE_MAX_POINTS,
+};
+pub use ids::{ActivityId, SessionId, ShareId, UserId};
 pub use name::{NameError, PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use scope::{Scope, ScopeError, ScopeSet};
+pub use share::Share;
 pub use user::{display_name, User};

@@ -10,10 +10,12 @@
 //!
 //! Everything here is blocking. The API runs it on the blocking pool.
 
+pub mod activities;
 mod error;
 mod pool;
 pub mod schema;
 pub mod sessions;
+pub mod shares;
 pub mod throttle;
 pub mod types;
 pub mod users;

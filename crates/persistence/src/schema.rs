@@ -45,4 +45,49 @@ diesel::table! {
 }
 
 diesel::joinable!(sessions -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    shares (id) {
+        id -> Id,
+        subject_id -> Id,
+        grantee_id -> Id,
+        scopes -> Text,
+        created_at -> Ts,
+        expires_at -> Nullable<Ts>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    activities (id) {
+        id -> Id,
+        user_id -> Id,
+        name -> Text,
+        sport -> Text,
+        started_at -> Ts,
+        duration_seconds -> Nullable<BigInt>,
+        distance_meters -> Nullable<Double>,
+        created_at -> Ts,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Id;
+
+    activity_traces (activity_id) {
+        activity_id -> Id,
+        user_id -> Id,
+        point_count -> Integer,
+        points -> Binary,
+    }
+}
+
+diesel::joinable!(activities -> users (user_id));
+diesel::joinable!(activity_traces -> activities (activity_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, shares, activities, activity_traces);

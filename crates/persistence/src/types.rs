@@ -68,7 +68,7 @@ macro_rules! id_conversions {
         }
     )*};
 }
-id_conversions!(domain::UserId, domain::ShareId, domain::SessionId);
+id_conversions!(domain::UserId, domain::ShareId, domain::SessionId, domain::ActivityId);
 
 impl From<DateTime<Utc>> for DbTime {
     fn from(t: DateTime<Utc>) -> Self {

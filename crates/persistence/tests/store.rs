@@ -6,7 +6,9 @@ use domain::throttle::Policy;
 use domain::{Email, PersonName, UserId};
 use persistence::testing::TestDb;
 use persistence::users::{NameChanges, NewAccount};
-use persistence::{now, sessions, throttle, users, AnyConnection, Backend, StoreError};
+use domain::{ActivityName, ScopeSet, Sport, TracePoint};
+use persistence::activities::{self, NewActivity};
+use persistence::{now, sessions, shares, throttle, users, AnyConnection, Backend, StoreError};
 
 /// Writes each test once, as a function of a connection, and runs it on
 /// both backends.
@@ -135,5 +137,120 @@ on_both_backends! {
         assert_eq!(throttle::failures(conn, &["acct:a", "acct:b"]).unwrap().len(), 1);
         throttle::clear(conn, "acct:a").unwrap();
         assert!(throttle::failures(conn, &["acct:a"]).unwrap().is_empty());
+    };
+    shares_are_unique_per_pair_and_expired_ones_are_replaced: |conn| {
+        let ada = account(conn, "ada@example.org");
+        let bob = account(conn, "bob@example.org");
+        let t = now();
+        let read: ScopeSet = [domain::Scope::DataRead].into_iter().collect();
+        let first = shares::create(conn, ada.id, bob.id, read, Some(t + Duration::seconds(1)), t).unwrap();
+        assert!(matches!(shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, t), Err(StoreError::Conflict("share"))));
+        let later = t + Duration::seconds(2);
+        assert!(shares::find_live(conn, first.id, later).unwrap().is_none(), "expired: absent");
+        let second = shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, later).expect("replaces the expired one");
+        assert_ne!(second.id, first.id);
+        let received = shares::received_by(conn, bob.id, later).unwrap();
+        assert_eq!(received.len(), 1);
+        assert_eq!((received[0].0.scopes, received[0].1.id), (ScopeSet::ALL, ada.id));
+        let facts = shares::access_facts(conn, bob.id, ada.id, later).unwrap().expect("ada exists");
+        assert_eq!(facts.grant.map(|g| g.scopes), Some(ScopeSet::ALL));
+        assert!(shares::access_facts(conn, ada.id, bob.id, later).unwrap().unwrap().grant.is_none());
+        assert!(shares::access_facts(conn, ada.id, UserId::new(), later).unwrap().is_none());
+        let updated = shares::update(conn, second.id, read, Some(Some(later + Duration::days(1)))).unwrap();
+        assert_eq!((updated.scopes, updated.expires_at), (read, Some(later + Duration::days(1))));
+        let kept = shares::update(conn, second.id, ScopeSet::ALL, None).unwrap();
+        assert_eq!(kept.expires_at, updated.expires_at, "an absent end stays");
+        assert_eq!(shares::granted_by(conn, ada.id, later).unwrap().len(), 1);
+    };
+    activities_page_newest_first_without_skipping_or_repeating: |conn| {
+        let ada = account(conn, "ada@example.org");
+        let t0 = now();
+        let mut made = Vec::new();
+        for i in 0..7 {
+            // Two activities share each start time, so the id decides.
+            let new = NewActivity {
+                name: ActivityName::parse(&format!("run {i}")).unwrap(),
+                sport: Sport::parse("running").unwrap(),
+                started_at: t0 + Duration::minutes(i / 2),
+                duration_seconds: Some(60),
+                distance_meters: None,
+            };
+            made.push(activities::create(conn, ada.id, &new, now()).unwrap());
+        }
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = activities::list(conn, ada.id, 3, before).unwrap().expect("cursor exists");
+            if page.is_empty() {
+                break;
+            }
+            before = page.last().map(|a| a.id);
+            seen.extend(page);
+        }
+        let mut want = made.clone();
+        want.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+        assert_eq!(seen.iter().map(|a| a.id).collect::<Vec<_>>(), want.iter().map(|a| a.id).collect::<Vec<_>>());
+        assert!(activities::list(conn, ada.id, 3, Some(domain::ActivityId::new())).unwrap().is_none());
+    };
+    traces_round_trip_in_one_row: |conn| {
+        let ada = account(conn, "ada@example.org");
+        let new = NewActivity {
+            name: ActivityName::parse("ride").unwrap(),
+            sport: Sport::parse("cycling").unwrap(),
+            started_at: now(),
+            duration_seconds: None,
+            distance_meters: Some(12.5),
+        };
+        let act = activities::create(conn, ada.id, &new, now()).unwrap();
+        assert_eq!(activities::get_trace(conn, ada.id, act.id).unwrap(), Some(vec![]));
+        let t0 = now();
+        let points: Vec<TracePoint> = (0..100_000)
+            .map(|i| TracePoint {
+                time: t0 + Duration::seconds(i),
+                lat: 45.0 + i as f64 * 1e-6,
+                lon: -73.0,
+                elevation: (i % 2 == 0).then_some(12.25),
+                heart_rate: (i % 3 == 0).then_some(140),
+            })
+            .collect();
+        activities::put_trace(conn, ada.id, act.id, &points).unwrap();
+        assert_eq!(activities::get_trace(conn, ada.id, act.id).unwrap().unwrap(), points);
+        activities::put_trace(conn, ada.id, act.id, &points[..2]).unwrap();
+        assert_eq!(activities::get_trace(conn, ada.id, act.id).unwrap().unwrap(), points[..2], "replaced whole");
+        let other = account(conn, "other@example.org");
+        assert!(activities::get_trace(conn, other.id, act.id).unwrap().is_none(), "only the owner's activity");
+    };
+    deleting_a_user_leaves_no_row_that_names_them: |conn| {
+        let ada = account(conn, "ada@example.org");
+        let bob = account(conn, "bob@example.org");
+        let kid = managed(conn, ada.id, "Kim");
+        for who in [ada.id, kid.id] {
+            let new = NewActivity {
+                name: ActivityName::parse("walk").unwrap(),
+                sport: Sport::parse("walking").unwrap(),
+                started_at: now(),
+                duration_seconds: None,
+                distance_meters: None,
+            };
+            let act = activities::create(conn, who, &new, now()).unwrap();
+            let p = TracePoint { time: now(), lat: 1.0, lon: 2.0, elevation: None, heart_rate: None };
+            activities::put_trace(conn, who, act.id, &[p]).unwrap();
+            shares::create(conn, who, bob.id, ScopeSet::ALL, None, now()).unwrap();
+        }
+        shares::create(conn, bob.id, ada.id, ScopeSet::ALL, None, now()).unwrap();
+        sessions::create(conn, ada.id, now(), now() + Duration::days(1)).unwrap();
+        assert!(users::rows_naming(conn, ada.id).unwrap() > 0);
+        users::delete(conn, ada.id).unwrap();
+        assert_eq!(users::rows_naming(conn, ada.id).unwrap(), 0, "the account");
+        assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "its managed user");
+        assert_eq!(users::rows_naming(conn, bob.id).unwrap(), 1, "bob keeps only himself");
+        let gone = activities::create(conn, kid.id, &NewActivity {
+            name: ActivityName::parse("late").unwrap(),
+            sport: Sport::parse("x").unwrap(),
+            started_at: now(),
+            duration_seconds: None,
+            distance_meters: None,
+        }, now());
+        assert!(matches!(gone, Err(StoreError::NotFound)), "a write for a deleted user leaves nothing behind: {gone:?}");
     };
 }

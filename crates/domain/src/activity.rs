@@ -1,0 +1,147 @@
+use chrono::{DateTime, Utc};
+
+use crate::{ActivityId, UserId};
+
+/// The most points one trace holds.
+pub const TRACE_MAX_POINTS: usize = 100_000;
+
+/// Why a text is not a valid activity name or sport.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    #[error("String should have at least 1 character")]
+    Empty,
+    #[error("String should have at most {0} characters")]
+    TooLong(usize),
+    #[error("Value error, must not contain control characters")]
+    ControlChar,
+}
+
+fn checked_text(raw: &str, max: usize) -> Result<String, TextError> {
+    let text = raw.trim();
+    match text.chars().count() {
+        0 => Err(TextError::Empty),
+        n if n > max => Err(TextError::TooLong(max)),
+        _ if text.chars().any(char::is_control) => Err(TextError::ControlChar),
+        _ => Ok(text.to_owned()),
+    }
+}
+
+/// An activity's name: trimmed, 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityName(String);
+
+impl ActivityName {
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        checked_text(raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A sport, free text: trimmed, 1 to 50 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sport(String);
+
+impl Sport {
+    pub const MAX_CHARS: usize = 50;
+
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        checked_text(raw, Self::MAX_CHARS).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Something a person did, kept for them: the data that scopes protect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub user_id: UserId,
+    pub name: String,
+    pub sport: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_seconds: Option<i64>,
+    pub distance_meters: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One GPS fix of a trace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TracePoint {
+    pub time: DateTime<Utc>,
+    pub lat: f64,
+    pub lon: f64,
+    pub elevation: Option<f64>,
+    pub heart_rate: Option<i32>,
+}
+
+/// A fault in one point of a trace: which point, which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceFault {
+    pub index: usize,
+    pub field: &'static str,
+    pub kind: &'static str,
+    pub msg: String,
+}
+
+/// Checks a whole trace and lists every fault: latitude in -90..=90,
+/// longitude in -180..=180, elevation finite, heart rate 20..=300, and
+/// times that never go backwards.
+pub fn check_trace(points: &[TracePoint]) -> Vec<TraceFault> {
+    let mut faults = Vec::new();
+    let mut fault = |index, field, kind, msg: String| faults.push(TraceFault { index, field, kind, msg });
+    for (i, p) in points.iter().enumerate() {
+        if !(-90.0..=90.0).contains(&p.lat) {
+            fault(i, "lat", "value_error", "Value error, latitude must be between -90 and 90".into());
+        }
+        if !(-180.0..=180.0).contains(&p.lon) {
+            fault(i, "lon", "value_error", "Value error, longitude must be between -180 and 180".into());
+        }
+        if p.elevation.is_some_and(|e| !e.is_finite()) {
+            fault(i, "elevation", "finite_number", "Input should be a finite number".into());
+        }
+        match p.heart_rate {
+            Some(hr) if hr < 20 => fault(i, "heart_rate", "greater_than_equal", "Input should be greater than or equal to 20".into()),
+            Some(hr) if hr > 300 => fault(i, "heart_rate", "less_than_equal", "Input should be less than or equal to 300".into()),
+            _ => {}
+        }
+        if i > 0 && p.time < points[i - 1].time {
+            fault(i, "time", "value_error", "Value error, points must be in non-decreasing time order".into());
+        }
+    }
+    faults
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    #[test]
+    fn names_and_sports_as_a_table() {
+        assert_eq!(ActivityName::parse("  Morning run ").unwrap().as_str(), "Morning run");
+        assert_eq!(ActivityName::parse(" "), Err(TextError::Empty));
+        assert!(ActivityName::parse(&"a".repeat(200)).is_ok());
+        assert_eq!(ActivityName::parse(&"a".repeat(201)), Err(TextError::TooLong(200)));
+        assert_eq!(Sport::parse(&"a".repeat(51)), Err(TextError::TooLong(50)));
+        assert_eq!(Sport::parse("ru\nn"), Err(TextError::ControlChar));
+    }
+
+    #[test]
+    fn traces_list_every_fault() {
+        let t0 = Utc::now();
+        let p = |s: i64, lat, lon, hr| TracePoint { time: t0 + Duration::seconds(s), lat, lon, elevation: None, heart_rate: hr };
+        let ok = [p(0, 0.0, 0.0, Some(60)), p(0, 90.0, -180.0, Some(20)), p(1, -90.0, 180.0, Some(300))];
+        assert!(check_trace(&ok).is_empty(), "bounds are inclusive; equal times are fine");
+        let bad = [p(5, 91.0, 0.0, None), p(4, 0.0, -181.0, Some(19)), p(6, 0.0, 0.0, Some(301))];
+        let got: Vec<_> = check_trace(&bad).into_iter().map(|f| (f.index, f.field)).collect();
+        assert_eq!(got, [(0, "lat"), (1, "lon"), (1, "heart_rate"), (1, "time"), (2, "heart_rate")]);
+    }
+}

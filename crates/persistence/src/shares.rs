@@ -1,0 +1,208 @@
+//! Shares: a subject's data granted to a grantee with some scopes.
+//!
+//! Every read here takes `now` and returns only live shares: an expired
+//! share counts as absent everywhere.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use domain::access::Grant;
+use domain::{ScopeSet, Share, ShareId, User, UserId};
+
+use crate::schema::{shares, users};
+use crate::types::{DbId, DbTime};
+use crate::users::UserRow;
+use crate::{AnyConnection, StoreError};
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = shares)]
+pub(crate) struct ShareRow {
+    id: DbId,
+    subject_id: DbId,
+    grantee_id: DbId,
+    scopes: String,
+    created_at: DbTime,
+    expires_at: Option<DbTime>,
+}
+
+impl TryFrom<ShareRow> for Share {
+    type Error = StoreError;
+
+    fn try_from(row: ShareRow) -> Result<Share, StoreError> {
+        Ok(Share {
+            id: row.id.into(),
+            subject: row.subject_id.into(),
+            grantee: row.grantee_id.into(),
+            scopes: ScopeSet::from_storage(&row.scopes)
+                .map_err(|_| StoreError::Unavailable(format!("share {} holds unknown scopes", row.id.0)))?,
+            created_at: row.created_at.0,
+            expires_at: row.expires_at.map(|t| t.0),
+        })
+    }
+}
+
+fn shares_of(rows: Vec<ShareRow>) -> Result<Vec<Share>, StoreError> {
+    rows.into_iter().map(Share::try_from).collect()
+}
+
+/// Live at `now`: no end, or an end still ahead.
+macro_rules! live {
+    ($now:expr) => {
+        shares::expires_at.is_null().or(shares::expires_at.gt($now))
+    };
+}
+
+/// Grants `scopes` on `subject` to `grantee`. An expired share of the same
+/// pair is replaced; a live one is `Conflict("share")`.
+pub fn create(
+    conn: &mut AnyConnection,
+    subject: UserId,
+    grantee: UserId,
+    scopes: ScopeSet,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Share, StoreError> {
+    let row = ShareRow {
+        id: ShareId::new().into(),
+        subject_id: subject.into(),
+        grantee_id: grantee.into(),
+        scopes: scopes.to_storage(),
+        created_at: now.into(),
+        expires_at: expires_at.map(DbTime::from),
+    };
+    crate::transaction(conn, |conn| {
+        diesel::delete(
+            shares::table
+                .filter(shares::subject_id.eq(row.subject_id))
+                .filter(shares::grantee_id.eq(row.grantee_id))
+                .filter(shares::expires_at.le(DbTime::from(now))),
+        )
+        .execute(conn)?;
+        diesel::insert_into(shares::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("share"),
+            other => other,
+        })?;
+        Share::try_from(row)
+    })
+}
+
+/// A live share by id.
+pub fn find_live(conn: &mut AnyConnection, id: ShareId, now: DateTime<Utc>) -> Result<Option<Share>, StoreError> {
+    let row = shares::table
+        .find(DbId::from(id))
+        .filter(live!(DbTime::from(now)))
+        .select(ShareRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(Share::try_from).transpose()
+}
+
+/// Changes a share's scopes and, when `expires_at` is given, its end
+/// (`Some(None)` removes the end).
+pub fn update(
+    conn: &mut AnyConnection,
+    id: ShareId,
+    scopes: ScopeSet,
+    expires_at: Option<Option<DateTime<Utc>>>,
+) -> Result<Share, StoreError> {
+    let target = shares::table.find(DbId::from(id));
+    let n = match expires_at {
+        Some(end) => diesel::update(target)
+            .set((shares::scopes.eq(scopes.to_storage()), shares::expires_at.eq(end.map(DbTime::from))))
+            .execute(conn)?,
+        None => diesel::update(target).set(shares::scopes.eq(scopes.to_storage())).execute(conn)?,
+    };
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let row = shares::table.find(DbId::from(id)).select(ShareRow::as_select()).first(conn)?;
+    Share::try_from(row)
+}
+
+pub fn delete(conn: &mut AnyConnection, id: ShareId) -> Result<(), StoreError> {
+    match diesel::delete(shares::table.find(DbId::from(id))).execute(conn)? {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Live shares on the subjects `owner` owns or manages, oldest first.
+pub fn granted_by(conn: &mut AnyConnection, owner: UserId, now: DateTime<Utc>) -> Result<Vec<Share>, StoreError> {
+    let owner = DbId::from(owner);
+    let rows = shares::table
+        .inner_join(users::table.on(users::id.eq(shares::subject_id)))
+        .filter(users::id.eq(owner).or(users::manager_id.eq(owner)))
+        .filter(live!(DbTime::from(now)))
+        .order((shares::created_at.asc(), shares::id.asc()))
+        .select(ShareRow::as_select())
+        .load(conn)?;
+    shares_of(rows)
+}
+
+/// Live shares granted to `grantee`, oldest first, each with its subject.
+/// One statement, whatever the number of shares.
+pub fn received_by(
+    conn: &mut AnyConnection,
+    grantee: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Share, User)>, StoreError> {
+    let rows: Vec<(ShareRow, UserRow)> = shares::table
+        .inner_join(users::table.on(users::id.eq(shares::subject_id)))
+        .filter(shares::grantee_id.eq(DbId::from(grantee)))
+        .filter(live!(DbTime::from(now)))
+        .order((shares::created_at.asc(), shares::id.asc()))
+        .select((ShareRow::as_select(), UserRow::as_select()))
+        .load(conn)?;
+    rows.into_iter().map(|(s, u)| Ok((Share::try_from(s)?, User::from(u)))).collect()
+}
+
+/// The users with these ids, by id, in one statement.
+pub fn users_by_id(conn: &mut AnyConnection, ids: &[UserId]) -> Result<HashMap<UserId, User>, StoreError> {
+    let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
+    let rows = users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(User::from).map(|u| (u.id, u)).collect())
+}
+
+/// What access depends on, in one statement: whether `subject` exists,
+/// its manager, and the live grant it gave `caller`, if any.
+pub struct AccessFacts {
+    pub manager: Option<UserId>,
+    pub grant: Option<Grant>,
+}
+
+pub fn access_facts(
+    conn: &mut AnyConnection,
+    caller: UserId,
+    subject: UserId,
+    now: DateTime<Utc>,
+) -> Result<Option<AccessFacts>, StoreError> {
+    let caller_id = DbId::from(caller);
+    let row: Option<(Option<DbId>, Option<(String, Option<DbTime>)>)> = users::table
+        .left_join(
+            shares::table.on(shares::subject_id
+                .eq(users::id)
+                .and(shares::grantee_id.eq(caller_id))
+                .and(live!(DbTime::from(now)))),
+        )
+        .filter(users::id.eq(DbId::from(subject)))
+        .select((users::manager_id, (shares::scopes, shares::expires_at).nullable()))
+        .first(conn)
+        .optional()?;
+    let Some((manager, grant)) = row else { return Ok(None) };
+    let grant = match grant {
+        Some((scopes, expires_at)) => Some(Grant {
+            grantee: caller,
+            scopes: ScopeSet::from_storage(&scopes)
+                .map_err(|_| StoreError::Unavailable("a share holds unknown scopes".into()))?,
+            expires_at: expires_at.map(|t| t.0),
+        }),
+        None => None,
+    };
+    Ok(Some(AccessFacts { manager: manager.map(Into::into), grant }))
+}
+
+/// Drops shares that ended before `now` (the `purge-expired` job).
+pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute(conn)?)
+}

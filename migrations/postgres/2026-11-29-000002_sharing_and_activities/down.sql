@@ -1,0 +1,3 @@
+DROP TABLE activity_traces;
+DROP TABLE activities;
+DROP TABLE shares;
