@@ -28,10 +28,10 @@ mod share;
 pub mod throttle;
 mod user;
 
-pub use email::{Email, EmailError};
 pub use activity::{
     check_trace, Activity, ActivityName, Sport, TextError, TraceFault, TracePoint, TRACE_MAX_POINTS,
 };
+pub use email::{Email, EmailError};
 pub use ids::{ActivityId, SessionId, ShareId, UserId};
 pub use name::{NameError, PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};

@@ -63,11 +63,17 @@ pub fn create(
         distance_meters: new.distance_meters,
         created_at: now.into(),
     };
-    diesel::insert_into(activities::table).values(&row).execute(conn)?;
+    diesel::insert_into(activities::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(row.into())
 }
 
-pub fn find(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
+pub fn find(
+    conn: &mut AnyConnection,
+    user: UserId,
+    id: ActivityId,
+) -> Result<Option<Activity>, StoreError> {
     let row = activities::table
         .find(DbId::from(id))
         .filter(activities::user_id.eq(DbId::from(user)))
@@ -100,22 +106,30 @@ pub fn list(
             .select((activities::started_at, activities::id))
             .first(conn)
             .optional()?;
-        let Some((started_at, id)) = cursor else { return Ok(None) };
+        let Some((started_at, id)) = cursor else {
+            return Ok(None);
+        };
         // Keyset pagination: strictly after the cursor in the list's order,
         // so pages neither skip nor repeat, whatever is added meanwhile.
         query = query.filter(
             activities::started_at
                 .lt(started_at)
-                .or(activities::started_at.eq(started_at).and(activities::id.lt(id))),
+                .or(activities::started_at
+                    .eq(started_at)
+                    .and(activities::id.lt(id))),
         );
     }
-    Ok(Some(query.load(conn)?.into_iter().map(Activity::from).collect()))
+    Ok(Some(
+        query.load(conn)?.into_iter().map(Activity::from).collect(),
+    ))
 }
 
 /// Deletes an activity and its trace.
 pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<(), StoreError> {
     let n = diesel::delete(
-        activities::table.filter(activities::id.eq(DbId::from(id))).filter(activities::user_id.eq(DbId::from(user))),
+        activities::table
+            .filter(activities::id.eq(DbId::from(id)))
+            .filter(activities::user_id.eq(DbId::from(user))),
     )
     .execute(conn)?;
     if n == 0 {
@@ -186,7 +200,10 @@ pub fn encode(points: &[TracePoint]) -> Vec<u8> {
         out.extend_from_slice(&p.lat.to_le_bytes());
         out.extend_from_slice(&p.lon.to_le_bytes());
         out.extend_from_slice(&p.elevation.unwrap_or(f64::NAN).to_le_bytes());
-        let hr = p.heart_rate.and_then(|h| i16::try_from(h).ok()).unwrap_or(0);
+        let hr = p
+            .heart_rate
+            .and_then(|h| i16::try_from(h).ok())
+            .unwrap_or(0);
         out.extend_from_slice(&hr.to_le_bytes());
     }
     out

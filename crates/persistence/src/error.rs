@@ -27,7 +27,9 @@ impl From<DieselError> for StoreError {
             }
             // A row that names a user (or an activity) deleted meanwhile:
             // what it would belong to no longer exists.
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                StoreError::NotFound
+            }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }

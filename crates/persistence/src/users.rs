@@ -232,15 +232,29 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
 /// How many rows in all of Steward's tables name `id`: 0 after a delete.
 /// For tests and for the operator's checks.
 pub fn rows_naming(conn: &mut AnyConnection, id: UserId) -> Result<i64, StoreError> {
-    use crate::schema::sessions;
+    use crate::schema::{activities, activity_traces, sessions, shares};
     let id = DbId::from(id);
-    let users: i64 = users::table
-        .filter(users::id.eq(id).or(users::manager_id.eq(id)))
-        .count()
-        .get_result(conn)?;
-    let sessions: i64 = sessions::table
-        .filter(sessions::user_id.eq(id))
-        .count()
-        .get_result(conn)?;
-    Ok(users + sessions)
+    let counts = [
+        users::table
+            .filter(users::id.eq(id).or(users::manager_id.eq(id)))
+            .count()
+            .get_result::<i64>(conn)?,
+        sessions::table
+            .filter(sessions::user_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        shares::table
+            .filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id)))
+            .count()
+            .get_result(conn)?,
+        activities::table
+            .filter(activities::user_id.eq(id))
+            .count()
+            .get_result(conn)?,
+        activity_traces::table
+            .filter(activity_traces::user_id.eq(id))
+            .count()
+            .get_result(conn)?,
+    ];
+    Ok(counts.iter().sum())
 }

@@ -3,11 +3,11 @@
 
 use chrono::{Duration, Utc};
 use domain::throttle::Policy;
+use domain::{ActivityName, ScopeSet, Sport, TracePoint};
 use domain::{Email, PersonName, UserId};
+use persistence::activities::{self, NewActivity};
 use persistence::testing::TestDb;
 use persistence::users::{NameChanges, NewAccount};
-use domain::{ActivityName, ScopeSet, Sport, TracePoint};
-use persistence::activities::{self, NewActivity};
 use persistence::{now, sessions, shares, throttle, users, AnyConnection, Backend, StoreError};
 
 /// Writes each test once, as a function of a connection, and runs it on
