@@ -9,9 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
-use crate::validation::{
-    email, given_password, new_password, nullable, person_name, Fields, FromJson,
-};
+use crate::validation::{email, given_password, new_password, nullable, person_name, Fields, FromJson};
 
 // `Scope` in the document: the values a scope may take.
 #[derive(ToSchema)]
@@ -99,10 +97,7 @@ impl FromJson for ManagedUserCreate {
         let mut f = Fields::of_body(body)?;
         let first_name = f.required("first_name", person_name);
         let last_name = f.required("last_name", nullable(person_name));
-        f.finish(|| ManagedUserCreate {
-            first_name: first_name.unwrap(),
-            last_name: last_name.unwrap(),
-        })
+        f.finish(|| ManagedUserCreate { first_name: first_name.unwrap(), last_name: last_name.unwrap() })
     }
 }
 
@@ -124,19 +119,13 @@ impl FromJson for ManagedUserUpdate {
         let mut f = Fields::of_body(body)?;
         let first_name = f.optional("first_name", |v| {
             if v.is_null() {
-                Err(crate::validation::Fault::new(
-                    "string_type",
-                    "Input should be a valid string",
-                ))
+                Err(crate::validation::Fault::new("string_type", "Input should be a valid string"))
             } else {
                 person_name(v)
             }
         });
         let last_name = f.optional("last_name", nullable(person_name));
-        f.finish(|| ManagedUserUpdate {
-            first_name: first_name.unwrap(),
-            last_name: last_name.unwrap(),
-        })
+        f.finish(|| ManagedUserUpdate { first_name: first_name.unwrap(), last_name: last_name.unwrap() })
     }
 }
 
@@ -181,10 +170,7 @@ impl FromJson for PasswordChange {
         let mut f = Fields::of_body(body)?;
         let current = f.required("current_password", given_password);
         let new = f.required("new_password", new_password);
-        f.finish(|| PasswordChange {
-            current_password: current.unwrap(),
-            new_password: new.unwrap(),
-        })
+        f.finish(|| PasswordChange { current_password: current.unwrap(), new_password: new.unwrap() })
     }
 }
 
@@ -198,9 +184,7 @@ impl FromJson for AccountDelete {
     fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
         let mut f = Fields::of_body(body)?;
         let password = f.required("password", given_password);
-        f.finish(|| AccountDelete {
-            password: password.unwrap(),
-        })
+        f.finish(|| AccountDelete { password: password.unwrap() })
     }
 }
 
@@ -250,4 +234,344 @@ fn loc_schema() -> utoipa::openapi::schema::Array {
 pub struct HttpValidationErrorDoc {
     #[schema(required = false)]
     detail: Vec<ValidationErrorDoc>,
+}
+
+/// A list of scopes: non-empty, each a known scope (duplicates collapse).
+fn scopes(value: &Value, loc: &[crate::Loc], errors: &mut Vec<FieldError>) -> Option<ScopeSet> {
+    use crate::Loc;
+    let at = |extra: Option<usize>| {
+        let mut l = loc.to_vec();
+        l.push(Loc::from("scopes"));
+        l.extend(extra.map(Loc::Index));
+        l
+    };
+    let Some(items) = value.as_array() else {
+        errors.push(FieldError::new(at(None), "list_type", "Input should be a valid list"));
+        return None;
+    };
+    if items.is_empty() {
+        errors.push(FieldError::new(at(None), "too_short", "List should have at least 1 item after validation"));
+        return None;
+    }
+    let mut set = ScopeSet::EMPTY;
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str().and_then(|s| s.parse::<Scope>().ok()) {
+            Some(scope) => set.insert(scope),
+            None => {
+                ok = false;
+                errors.push(FieldError::new(at(Some(i)), "enum", "Input should be 'data:read' or 'data:write'"));
+            }
+        }
+    }
+    ok.then_some(set)
+}
+
+/// The required `scopes` field of `f`, every fault listed.
+fn required_scopes(f: &mut Fields<'_>) -> Option<ScopeSet> {
+    let loc = f.loc().to_vec();
+    let value = f.required("scopes", Ok)?;
+    let mut errors = Vec::new();
+    let set = scopes(value, &loc, &mut errors);
+    for e in errors {
+        f.push(e.loc, crate::validation::Fault::new(e.kind, e.msg));
+    }
+    set
+}
+
+/// An end that is still ahead.
+fn future_datetime(value: &Value) -> Result<DateTime<Utc>, crate::validation::Fault> {
+    let t = crate::validation::datetime(value)?;
+    if t <= Utc::now() {
+        return Err(crate::validation::Fault::new("value_error", "Value error, expires_at must be in the future"));
+    }
+    Ok(t)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShareResponse {
+    #[schema(value_type = String)]
+    pub id: domain::ShareId,
+    #[schema(value_type = String)]
+    pub subject_id: UserId,
+    #[schema(value_type = String)]
+    pub grantee_id: UserId,
+    pub grantee_display_name: String,
+    pub subject_display_name: String,
+    #[schema(value_type = Vec<ScopeDoc>)]
+    pub scopes: ScopeSet,
+    pub created_at: DateTime<Utc>,
+    #[schema(required = true)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ShareResponse {
+    /// `users` must hold the share's subject and grantee.
+    pub fn new(share: &domain::Share, users: &std::collections::HashMap<UserId, User>) -> Self {
+        let name = |id: &UserId| users.get(id).map_or_else(|| "User".to_owned(), User::display_name);
+        ShareResponse {
+            id: share.id,
+            subject_id: share.subject,
+            grantee_id: share.grantee,
+            grantee_display_name: name(&share.grantee),
+            subject_display_name: name(&share.subject),
+            scopes: share.scopes,
+            created_at: share.created_at,
+            expires_at: share.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharesList {
+    pub granted: Vec<ShareResponse>,
+    pub received: Vec<ShareResponse>,
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ShareCreate {
+    #[schema(value_type = String, format = "email")]
+    pub grantee_email: Email,
+    #[schema(value_type = Vec<ScopeDoc>, min_items = 1)]
+    pub scopes: ScopeSet,
+    /// The subject: the caller when absent, else a user the caller manages.
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
+    /// The end of the share; none when absent or null.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl FromJson for ShareCreate {
+    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
+        let mut f = Fields::of_body(body)?;
+        let grantee_email = f.required("grantee_email", email);
+        let scopes = required_scopes(&mut f);
+        let user_id = f.optional("user_id", nullable(crate::validation::uuid::<UserId>));
+        let expires_at = f.optional("expires_at", nullable(future_datetime));
+        f.finish(|| ShareCreate {
+            grantee_email: grantee_email.unwrap(),
+            scopes: scopes.unwrap(),
+            user_id: user_id.unwrap().flatten(),
+            expires_at: expires_at.unwrap().flatten(),
+        })
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ShareUpdate {
+    #[schema(value_type = Vec<ScopeDoc>, min_items = 1)]
+    pub scopes: ScopeSet,
+    /// Absent: the end stays; null: no end; a time: that end.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+}
+
+impl FromJson for ShareUpdate {
+    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
+        let mut f = Fields::of_body(body)?;
+        let scopes = required_scopes(&mut f);
+        let expires_at = f.optional("expires_at", nullable(future_datetime));
+        f.finish(|| ShareUpdate { scopes: scopes.unwrap(), expires_at: expires_at.unwrap() })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityResponse {
+    #[schema(value_type = String)]
+    pub id: domain::ActivityId,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
+    pub name: String,
+    pub sport: String,
+    pub started_at: DateTime<Utc>,
+    #[schema(required = true)]
+    pub duration_seconds: Option<i64>,
+    #[schema(required = true)]
+    pub distance_meters: Option<f64>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&domain::Activity> for ActivityResponse {
+    fn from(a: &domain::Activity) -> Self {
+        ActivityResponse {
+            id: a.id,
+            user_id: a.user_id,
+            name: a.name.clone(),
+            sport: a.sport.clone(),
+            started_at: a.started_at,
+            duration_seconds: a.duration_seconds,
+            distance_meters: a.distance_meters,
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Debug, ToSchema)]
+pub struct ActivityCreate {
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    pub name: domain::ActivityName,
+    #[schema(value_type = String, min_length = 1, max_length = 50)]
+    pub sport: domain::Sport,
+    pub started_at: DateTime<Utc>,
+    #[schema(minimum = 0)]
+    pub duration_seconds: Option<i64>,
+    #[schema(minimum = 0.0)]
+    pub distance_meters: Option<f64>,
+}
+
+fn text_fault(e: domain::TextError) -> crate::validation::Fault {
+    let kind = match e {
+        domain::TextError::Empty => "string_too_short",
+        domain::TextError::TooLong(_) => "string_too_long",
+        domain::TextError::ControlChar => "value_error",
+    };
+    crate::validation::Fault::new(kind, e.to_string())
+}
+
+impl FromJson for ActivityCreate {
+    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
+        use crate::validation::{datetime, int_at_least, number_at_least, string};
+        let mut f = Fields::of_body(body)?;
+        let name = f.required("name", |v| domain::ActivityName::parse(string(v)?).map_err(text_fault));
+        let sport = f.required("sport", |v| domain::Sport::parse(string(v)?).map_err(text_fault));
+        let started_at = f.required("started_at", datetime);
+        let duration = f.optional("duration_seconds", nullable(int_at_least(0)));
+        let distance = f.optional("distance_meters", nullable(number_at_least(0.0)));
+        f.finish(|| ActivityCreate {
+            name: name.unwrap(),
+            sport: sport.unwrap(),
+            started_at: started_at.unwrap(),
+            duration_seconds: duration.unwrap().flatten(),
+            distance_meters: distance.unwrap().flatten(),
+        })
+    }
+}
+
+/// One GPS fix, as the wire writes it.
+#[derive(Debug, Clone, serde::Deserialize, Serialize, ToSchema)]
+#[schema(as = TracePoint)]
+pub struct TracePointDto {
+    pub time: DateTime<Utc>,
+    #[schema(minimum = -90.0, maximum = 90.0)]
+    pub lat: f64,
+    #[schema(minimum = -180.0, maximum = 180.0)]
+    pub lon: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevation: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 20, maximum = 300)]
+    pub heart_rate: Option<i32>,
+}
+
+impl From<&domain::TracePoint> for TracePointDto {
+    fn from(p: &domain::TracePoint) -> Self {
+        TracePointDto { time: p.time, lat: p.lat, lon: p.lon, elevation: p.elevation, heart_rate: p.heart_rate }
+    }
+}
+
+impl From<TracePointDto> for domain::TracePoint {
+    fn from(p: TracePointDto) -> Self {
+        use chrono::SubsecRound;
+        domain::TracePoint {
+            time: p.time.trunc_subsecs(6),
+            lat: p.lat,
+            lon: p.lon,
+            elevation: p.elevation,
+            heart_rate: p.heart_rate,
+        }
+    }
+}
+
+/// A whole trace: up to 100,000 points in time order.
+#[derive(Debug)]
+pub struct Trace(pub Vec<domain::TracePoint>);
+
+fn trace_faults(points: &[domain::TracePoint]) -> Vec<FieldError> {
+    use crate::Loc;
+    domain::check_trace(points)
+        .into_iter()
+        .map(|f| FieldError::new(vec![Loc::from("body"), Loc::Index(f.index), Loc::from(f.field)], f.kind, f.msg))
+        .collect()
+}
+
+fn too_many_points() -> FieldError {
+    FieldError::new(
+        vec![crate::Loc::from("body")],
+        "too_long",
+        format!("List should have at most {} items after validation", domain::TRACE_MAX_POINTS),
+    )
+}
+
+impl FromJson for Trace {
+    const LIMIT: crate::validation::BodyLimit = crate::validation::BodyLimit::Trace;
+
+    /// Good input takes the fast path: serde straight into typed points,
+    /// then the domain's checks. Only input serde refuses is walked value
+    /// by value, to list every fault.
+    fn from_bytes(body: &[u8]) -> Result<Self, crate::ApiError> {
+        match serde_json::from_slice::<Vec<TracePointDto>>(body) {
+            Ok(points) => {
+                if points.len() > domain::TRACE_MAX_POINTS {
+                    return Err(crate::ApiError::Validation(vec![too_many_points()]));
+                }
+                let points: Vec<domain::TracePoint> = points.into_iter().map(Into::into).collect();
+                let faults = trace_faults(&points);
+                if faults.is_empty() {
+                    Ok(Trace(points))
+                } else {
+                    Err(crate::ApiError::Validation(faults))
+                }
+            }
+            Err(_) => {
+                let value = crate::extract::parse_json(body)?;
+                Self::from_json(&value).map_err(crate::ApiError::Validation)
+            }
+        }
+    }
+
+    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
+        use crate::validation::{datetime, int_at_least, number};
+        use crate::Loc;
+        let Some(items) = body.as_array() else {
+            return Err(vec![FieldError::new(vec![Loc::from("body")], "list_type", "Input should be a valid list")]);
+        };
+        if items.len() > domain::TRACE_MAX_POINTS {
+            return Err(vec![too_many_points()]);
+        }
+        let mut errors = Vec::new();
+        let mut points = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let mut f = match Fields::at(item, vec![Loc::from("body"), Loc::Index(i)]) {
+                Ok(f) => f,
+                Err(e) => {
+                    errors.extend(e);
+                    continue;
+                }
+            };
+            let time = f.required("time", datetime);
+            let lat = f.required("lat", number);
+            let lon = f.required("lon", number);
+            let elevation = f.optional("elevation", nullable(number));
+            let heart_rate = f.optional("heart_rate", nullable(int_at_least(i64::MIN)));
+            match f.finish(|| domain::TracePoint {
+                time: time.unwrap(),
+                lat: lat.unwrap(),
+                lon: lon.unwrap(),
+                elevation: elevation.unwrap().flatten(),
+                heart_rate: heart_rate.unwrap().flatten().map(|h| h.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
+            }) {
+                Ok(p) => points.push(p),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if errors.is_empty() {
+            errors = trace_faults(&points);
+        }
+        if errors.is_empty() {
+            Ok(Trace(points))
+        } else {
+            Err(errors)
+        }
+    }
 }

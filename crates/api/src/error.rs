@@ -44,11 +44,7 @@ impl From<usize> for Loc {
 
 impl FieldError {
     pub fn new(loc: Vec<Loc>, kind: &'static str, msg: impl Into<String>) -> Self {
-        FieldError {
-            loc,
-            msg: msg.into(),
-            kind,
-        }
+        FieldError { loc, msg: msg.into(), kind }
     }
 }
 
@@ -62,10 +58,7 @@ pub enum Challenge {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("unauthorized: {detail}")]
-    Unauthorized {
-        detail: &'static str,
-        challenge: Challenge,
-    },
+    Unauthorized { detail: &'static str, challenge: Challenge },
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     #[error("not found: {0}")]
@@ -89,17 +82,11 @@ pub enum ApiError {
 impl ApiError {
     /// The 401 for a request without credentials, or with bad ones.
     pub const fn not_authenticated() -> ApiError {
-        ApiError::Unauthorized {
-            detail: "Not authenticated",
-            challenge: Challenge::Bearer,
-        }
+        ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Bearer }
     }
 
     pub const fn invalid_token() -> ApiError {
-        ApiError::Unauthorized {
-            detail: "Could not validate credentials",
-            challenge: Challenge::Bearer,
-        }
+        ApiError::Unauthorized { detail: "Could not validate credentials", challenge: Challenge::Bearer }
     }
 
     /// The 404 for a user: the same body whether the user does not exist,

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::error::{FieldError, Loc};
-use crate::validation::{query_bool, FromJson};
+use crate::validation::{query_bool, BodyLimit, FromJson};
 use crate::{ApiError, AppState};
 
 /// A JSON body of type `T`, read and checked, its verdict held back until
@@ -31,19 +31,13 @@ impl<T: FromJson + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Json<T>, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(64 * 1024, |s| s.config.body_limit);
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let declared_len = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let limit = req.app_data::<web::Data<AppState>>().map_or(64 * 1024, |s| match T::LIMIT {
+            BodyLimit::Standard => s.config.body_limit,
+            BodyLimit::Trace => s.config.trace_body_limit,
+        });
+        let content_type = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let declared_len =
+            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
             let result = async {
@@ -52,28 +46,22 @@ impl<T: FromJson + 'static> FromRequest for Json<T> {
                 }
                 let mut body = web::BytesMut::new();
                 while let Some(chunk) = payload.next().await {
-                    let chunk = chunk.map_err(|e| {
-                        ApiError::validation(vec![Loc::from("body")], "json_invalid", e.to_string())
-                    })?;
+                    let chunk = chunk
+                        .map_err(|e| ApiError::validation(vec![Loc::from("body")], "json_invalid", e.to_string()))?;
                     if body.len() + chunk.len() > limit {
                         return Err(ApiError::PayloadTooLarge(limit));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 if body.is_empty() {
-                    return Err(ApiError::validation(
-                        vec![Loc::from("body")],
-                        "missing",
-                        "Field required",
-                    ));
+                    return Err(ApiError::validation(vec![Loc::from("body")], "missing", "Field required"));
                 }
                 // A form or plain-text body is refused, so that a cookie
                 // alone can never drive a cross-site write.
                 if !content_type.as_deref().is_some_and(is_json) {
                     return Err(ApiError::UnsupportedMediaType);
                 }
-                let value = parse_json(&body)?;
-                T::from_json(&value).map_err(ApiError::Validation)
+                T::from_bytes(&body)
             }
             .await;
             Ok(Json(result))
@@ -82,14 +70,8 @@ impl<T: FromJson + 'static> FromRequest for Json<T> {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses JSON; a body that is not JSON (or not UTF-8, or nested too
@@ -114,22 +96,19 @@ fn describe(e: &serde_json::Error) -> String {
 
 /// The byte offset of serde_json's (1-based line, 1-based column).
 fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
-    let line_start: usize = body
-        .split(|b| *b == b'\n')
-        .take(line.saturating_sub(1))
-        .map(|l| l.len() + 1)
-        .sum();
+    let line_start: usize = body.split(|b| *b == b'\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum();
     (line_start + column.saturating_sub(1)).min(body.len())
+}
+
+/// The query string's pairs, in order.
+pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
 }
 
 /// The booleans of a query string, by name, with their defaults. Every
 /// bad value is listed at `["query", name]`.
-pub fn query_bools<const N: usize>(
-    req: &HttpRequest,
-    params: [(&str, bool); N],
-) -> Result<[bool; N], ApiError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+pub fn query_bools<const N: usize>(req: &HttpRequest, params: [(&str, bool); N]) -> Result<[bool; N], ApiError> {
+    let pairs = query_pairs(req);
     let mut values = [false; N];
     let mut errors = Vec::new();
     for (i, (name, default)) in params.iter().enumerate() {
@@ -139,11 +118,7 @@ pub fn query_bools<const N: usize>(
             Some((_, raw)) => match query_bool(raw) {
                 Ok(v) => v,
                 Err(fault) => {
-                    errors.push(FieldError::new(
-                        vec![Loc::from("query"), Loc::from(*name)],
-                        fault.kind,
-                        fault.msg,
-                    ));
+                    errors.push(FieldError::new(vec![Loc::from("query"), Loc::from(*name)], fault.kind, fault.msg));
                     *default
                 }
             },

@@ -11,7 +11,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::routes::{auth, health, users};
+use crate::routes::{activities, auth, health, shares, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,14 +20,21 @@ use crate::routes::{auth, health, users};
         users::list_users, users::create_managed_user, users::get_managed_user,
         users::update_managed_user, users::delete_managed_user,
         auth::register, auth::login, auth::logout, auth::change_password, auth::read_me, auth::delete_me,
+        shares::create_share, shares::list_shares, shares::update_share, shares::delete_share,
+        activities::list_activities, activities::create_activity, activities::get_activity,
+        activities::delete_activity, activities::put_trace, activities::get_trace,
         health::healthz, health::readyz,
     ),
     components(schemas(dto::ScopeDoc, dto::UserSummary, dto::UserResponse, dto::ManagedUserCreate,
         dto::ManagedUserUpdate, dto::RegisterRequest, dto::PasswordChange, dto::AccountDelete,
-        dto::TokenResponse, dto::HttpErrorDoc, dto::ValidationErrorDoc, dto::HttpValidationErrorDoc)),
+        dto::TokenResponse, dto::HttpErrorDoc, dto::ValidationErrorDoc, dto::HttpValidationErrorDoc,
+        dto::ShareResponse, dto::SharesList, dto::ShareCreate, dto::ShareUpdate,
+        dto::ActivityResponse, dto::ActivityCreate, dto::TracePointDto)),
     modifiers(&SecuritySchemes),
     tags((name = "users", description = "Part A: the published Users API"),
          (name = "auth", description = "Accounts and sign-in"),
+         (name = "shares", description = "Sharing a user's data with scopes"),
+         (name = "activities", description = "Activities and traces: the data scopes protect"),
          (name = "operations", description = "Health and readiness")),
 )]
 struct ApiDoc;
@@ -52,10 +59,7 @@ impl Modify for SecuritySchemes {
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
     doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
-    if let Some(schemas) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-    {
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for (name, schema) in schemas.iter_mut() {
             if let Some(obj) = schema.as_object_mut() {
                 obj.entry("title").or_insert_with(|| json!(name));
@@ -79,9 +83,7 @@ fn title_case(name: &str) -> String {
     name.split('_')
         .map(|w| {
             let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -103,8 +105,7 @@ fn titled_properties(schema: &mut Value) {
         for (name, prop) in props.iter_mut() {
             if let Some(p) = prop.as_object_mut() {
                 if !p.contains_key("$ref") {
-                    p.entry("title")
-                        .or_insert_with(|| json!(property_title(name)));
+                    p.entry("title").or_insert_with(|| json!(property_title(name)));
                 }
             }
         }
@@ -112,25 +113,17 @@ fn titled_properties(schema: &mut Value) {
 }
 
 fn operation(op: &mut Map<String, Value>) {
-    let op_id = op
-        .get("operationId")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let op_id = op.get("operationId").and_then(Value::as_str).unwrap_or_default().to_owned();
     // The first line of a handler's doc is its summary, the rest its
     // description; utoipa puts both where FastAPI puts them.
-    let authenticated = op
-        .get("security")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|r| r.get("HTTPBearer").is_some()));
+    let authenticated =
+        op.get("security").and_then(Value::as_array).is_some_and(|s| s.iter().any(|r| r.get("HTTPBearer").is_some()));
     let params = op.entry("parameters").or_insert_with(|| json!([]));
     if let Some(list) = params.as_array_mut() {
         for p in list.iter_mut() {
             let name = p["name"].as_str().unwrap_or_default().to_owned();
             if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
-                schema
-                    .entry("title")
-                    .or_insert_with(|| json!(title_case(&name)));
+                schema.entry("title").or_insert_with(|| json!(title_case(&name)));
             }
             if p["in"] == "path" {
                 p.as_object_mut().map(|o| o.remove("description"));
@@ -152,14 +145,11 @@ fn operation(op: &mut Map<String, Value>) {
     }
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
         for response in responses.values_mut() {
-            if let Some(schema) = response
-                .pointer_mut("/content/application~1json/schema")
-                .and_then(Value::as_object_mut)
+            if let Some(schema) =
+                response.pointer_mut("/content/application~1json/schema").and_then(Value::as_object_mut)
             {
                 if !schema.contains_key("$ref") {
-                    schema
-                        .entry("title")
-                        .or_insert_with(|| json!(format!("Response {}", title_case(&op_id))));
+                    schema.entry("title").or_insert_with(|| json!(format!("Response {}", title_case(&op_id))));
                 }
             }
         }
@@ -167,10 +157,7 @@ fn operation(op: &mut Map<String, Value>) {
 }
 
 fn title_case_dash(name: &str) -> String {
-    name.split('-')
-        .map(title_case)
-        .collect::<Vec<_>>()
-        .join("-")
+    name.split('-').map(title_case).collect::<Vec<_>>().join("-")
 }
 
 /// `{"type": ["string", "null"]}` becomes `{"anyOf": [{"type": "string"},
@@ -184,10 +171,7 @@ fn nullable_as_any_of(value: &mut Value) {
                 .filter(|t| t.len() == 2 && t.contains(&json!("null")))
                 .cloned();
             if let Some(types) = pair {
-                let inner = types
-                    .into_iter()
-                    .find(|t| t != "null")
-                    .unwrap_or(json!("string"));
+                let inner = types.into_iter().find(|t| t != "null").unwrap_or(json!("string"));
                 obj.remove("type");
                 let mut first = Map::new();
                 first.insert("type".into(), inner);
@@ -196,10 +180,7 @@ fn nullable_as_any_of(value: &mut Value) {
                         first.insert(key.into(), v);
                     }
                 }
-                obj.insert(
-                    "anyOf".into(),
-                    json!([Value::Object(first), {"type": "null"}]),
-                );
+                obj.insert("anyOf".into(), json!([Value::Object(first), {"type": "null"}]));
             }
             // utoipa writes `Option<$ref>` as `oneOf [null, $ref]`.
             obj.values_mut().for_each(nullable_as_any_of);

@@ -1,3 +1,5 @@
+pub mod activities;
 pub mod auth;
 pub mod health;
+pub mod shares;
 pub mod users;

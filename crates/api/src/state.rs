@@ -13,6 +13,8 @@ pub struct ApiConfig {
     pub cookie_secure: bool,
     /// The largest JSON body accepted, in bytes.
     pub body_limit: usize,
+    /// The largest trace upload, in bytes.
+    pub trace_body_limit: usize,
     /// Take the client address for sign-in throttling from
     /// `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
@@ -24,6 +26,7 @@ impl Default for ApiConfig {
             registration_open: true,
             cookie_secure: false,
             body_limit: 64 * 1024,
+            trace_body_limit: 16 * 1024 * 1024,
             trust_forwarded_for: false,
         }
     }
@@ -75,8 +78,6 @@ impl Db {
 }
 
 /// Runs CPU-heavy work (Argon2) on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     web::block(f).await.map_err(ApiError::internal)
 }

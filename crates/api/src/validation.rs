@@ -17,16 +17,31 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(kind: &'static str, msg: impl Into<String>) -> Fault {
-        Fault {
-            kind,
-            msg: msg.into(),
-        }
+        Fault { kind, msg: msg.into() }
     }
+}
+
+/// Which body limit a body type falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyLimit {
+    /// `BODY_LIMIT_BYTES` (64 KiB unless configured).
+    Standard,
+    /// `TRACE_BODY_LIMIT_BYTES` (16 MiB unless configured): 100,000 points.
+    Trace,
 }
 
 /// A body type read from JSON with every fault listed.
 pub trait FromJson: Sized {
+    const LIMIT: BodyLimit = BodyLimit::Standard;
+
     fn from_json(body: &Value) -> Result<Self, Vec<FieldError>>;
+
+    /// Reads the raw body. The default parses it to a `Value` first; a
+    /// type with a faster path for good input may override this.
+    fn from_bytes(body: &[u8]) -> Result<Self, crate::ApiError> {
+        let value = crate::extract::parse_json(body)?;
+        Self::from_json(&value).map_err(crate::ApiError::Validation)
+    }
 }
 
 /// The fields of a JSON object under some `loc`, and the faults found so far.
@@ -44,11 +59,7 @@ impl<'a> Fields<'a> {
 
     pub fn at(value: &'a Value, loc: Vec<Loc>) -> Result<Fields<'a>, Vec<FieldError>> {
         match value {
-            Value::Object(object) => Ok(Fields {
-                object,
-                loc,
-                errors: Vec::new(),
-            }),
+            Value::Object(object) => Ok(Fields { object, loc, errors: Vec::new() }),
             _ => Err(vec![FieldError::new(
                 loc,
                 "model_attributes_type",
@@ -64,17 +75,12 @@ impl<'a> Fields<'a> {
     }
 
     pub fn push(&mut self, loc: Vec<Loc>, fault: Fault) {
-        self.errors
-            .push(FieldError::new(loc, fault.kind, fault.msg));
+        self.errors.push(FieldError::new(loc, fault.kind, fault.msg));
     }
 
     /// A field that must be present; `None` (and a fault) when it is
     /// missing or does not parse.
-    pub fn required<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&'a Value) -> Result<T, Fault>,
-    ) -> Option<T> {
+    pub fn required<T>(&mut self, name: &str, parse: impl FnOnce(&'a Value) -> Result<T, Fault>) -> Option<T> {
         match self.object.get(name) {
             None => {
                 let loc = self.loc_of(name);
@@ -87,11 +93,7 @@ impl<'a> Fields<'a> {
 
     /// A field that may be absent: `Some(None)` when absent, `Some(Some(_))`
     /// when present and valid, `None` (and a fault) when present and invalid.
-    pub fn optional<T>(
-        &mut self,
-        name: &str,
-        parse: impl FnOnce(&'a Value) -> Result<T, Fault>,
-    ) -> Option<Option<T>> {
+    pub fn optional<T>(&mut self, name: &str, parse: impl FnOnce(&'a Value) -> Result<T, Fault>) -> Option<Option<T>> {
         match self.object.get(name) {
             None => Some(None),
             Some(value) => self.parse_at(name, value, parse).map(Some),
@@ -131,9 +133,7 @@ impl<'a> Fields<'a> {
 
 /// A JSON string.
 pub fn string(value: &Value) -> Result<&str, Fault> {
-    value
-        .as_str()
-        .ok_or_else(|| Fault::new("string_type", "Input should be a valid string"))
+    value.as_str().ok_or_else(|| Fault::new("string_type", "Input should be a valid string"))
 }
 
 /// `null`, or what `parse` reads.
@@ -161,9 +161,8 @@ pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
 }
 
 pub fn email(value: &Value) -> Result<domain::Email, Fault> {
-    domain::Email::parse(string(value)?).map_err(|EmailError::Invalid| {
-        Fault::new("value_error", "value is not a valid email address")
-    })
+    domain::Email::parse(string(value)?)
+        .map_err(|EmailError::Invalid| Fault::new("value_error", "value is not a valid email address"))
 }
 
 pub fn new_password(value: &Value) -> Result<domain::Password, Fault> {
@@ -182,12 +181,67 @@ pub fn new_password(value: &Value) -> Result<domain::Password, Fault> {
 pub fn given_password(value: &Value) -> Result<String, Fault> {
     let s = string(value)?;
     if s.chars().count() > 1024 {
-        return Err(Fault::new(
-            "string_too_long",
-            "String should have at most 1024 characters",
-        ));
+        return Err(Fault::new("string_too_long", "String should have at most 1024 characters"));
     }
     Ok(s.to_owned())
+}
+
+/// A date-time with an offset (RFC 3339), in UTC.
+pub fn datetime(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, Fault> {
+    let s = value.as_str().ok_or_else(|| Fault::new("datetime_type", "Input should be a valid datetime"))?;
+    match chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        Ok(t) => Ok(persistence_precision(t.with_timezone(&chrono::Utc))),
+        Err(_) if chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
+            Err(Fault::new("timezone_aware", "Input should have timezone info"))
+        }
+        Err(e) => Err(Fault::new("datetime_parsing", format!("Input should be a valid datetime, {e}"))),
+    }
+}
+
+/// Times are kept to the microsecond; cutting here makes what is answered
+/// equal to what is stored.
+fn persistence_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
+/// A whole number, at least `min`. `10.0` counts as whole, as it does for
+/// the original framework.
+pub fn int_at_least(min: i64) -> impl Fn(&Value) -> Result<i64, Fault> {
+    move |value| {
+        let n = match value {
+            Value::Number(n) => {
+                n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+            }
+            _ => None,
+        }
+        .ok_or_else(|| Fault::new("int_type", "Input should be a valid integer"))?;
+        if n < min {
+            return Err(Fault::new("greater_than_equal", format!("Input should be greater than or equal to {min}")));
+        }
+        Ok(n)
+    }
+}
+
+/// A number, at least `min`.
+pub fn number_at_least(min: f64) -> impl Fn(&Value) -> Result<f64, Fault> {
+    move |value| {
+        let n = value.as_f64().ok_or_else(|| Fault::new("float_type", "Input should be a valid number"))?;
+        if n < min {
+            return Err(Fault::new("greater_than_equal", format!("Input should be greater than or equal to {min}")));
+        }
+        Ok(n)
+    }
+}
+
+/// A number.
+pub fn number(value: &Value) -> Result<f64, Fault> {
+    value.as_f64().ok_or_else(|| Fault::new("float_type", "Input should be a valid number"))
+}
+
+/// A UUID.
+pub fn uuid<T: std::str::FromStr>(value: &Value) -> Result<T, Fault> {
+    string(value)?.parse().map_err(|_| Fault::new("uuid_parsing", "Input should be a valid UUID"))
 }
 
 /// A boolean as the query string spells it: `true/false/1/0/yes/no/on/off`
@@ -196,10 +250,7 @@ pub fn query_bool(raw: &str) -> Result<bool, Fault> {
     match raw.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(Fault::new(
-            "bool_parsing",
-            "Input should be a valid boolean, unable to interpret input",
-        )),
+        _ => Err(Fault::new("bool_parsing", "Input should be a valid boolean, unable to interpret input")),
     }
 }
 

@@ -86,12 +86,7 @@ impl Relation {
 
 /// Which scopes `caller` holds on `subject` now: every scope on themselves
 /// and on users they manage, the union of live grants otherwise.
-pub fn held_scopes(
-    caller: UserId,
-    subject: UserId,
-    subject_manager: Option<UserId>,
-    grants: &[Grant],
-) -> ScopeSet {
+pub fn held_scopes(caller: UserId, subject: UserId, subject_manager: Option<UserId>, grants: &[Grant]) -> ScopeSet {
     Relation::of(caller, subject, subject_manager, grants, Utc::now()).scopes()
 }
 
@@ -119,11 +114,7 @@ pub fn may_manage(caller: UserId, subject_manager: Option<UserId>) -> Result<(),
 
 /// Who may grant, change or revoke shares on a subject: the subject itself
 /// when it is an account, or its manager.
-pub fn may_grant(
-    caller: UserId,
-    subject: UserId,
-    subject_manager: Option<UserId>,
-) -> Result<(), AccessError> {
+pub fn may_grant(caller: UserId, subject: UserId, subject_manager: Option<UserId>) -> Result<(), AccessError> {
     match Relation::of(caller, subject, subject_manager, &[], Utc::now()) {
         Relation::Itself if subject_manager.is_none() => Ok(()),
         Relation::Manager => Ok(()),
@@ -149,11 +140,7 @@ mod tests {
         let subject = UserId::new();
         let read = set(&[Scope::DataRead]);
         let write = set(&[Scope::DataWrite]);
-        let grant = |scopes, expires_at| Grant {
-            grantee: me,
-            scopes,
-            expires_at,
-        };
+        let grant = |scopes, expires_at| Grant { grantee: me, scopes, expires_at };
         let past = Some(now - Duration::seconds(1));
         let future = Some(now + Duration::hours(1));
 
@@ -164,20 +151,8 @@ mod tests {
         let cases: Vec<Case> = vec![
             ("self", me, None, vec![], (Ok(()), Ok(()))),
             ("manager", subject, Some(me), vec![], (Ok(()), Ok(()))),
-            (
-                "managed by another",
-                subject,
-                Some(other_manager),
-                vec![],
-                (Err(NoAccess), Err(NoAccess)),
-            ),
-            (
-                "stranger",
-                subject,
-                None,
-                vec![],
-                (Err(NoAccess), Err(NoAccess)),
-            ),
+            ("managed by another", subject, Some(other_manager), vec![], (Err(NoAccess), Err(NoAccess))),
+            ("stranger", subject, None, vec![], (Err(NoAccess), Err(NoAccess))),
             (
                 "grantee with data:read",
                 subject,
@@ -192,36 +167,14 @@ mod tests {
                 vec![grant(write, None)],
                 (Err(MissingScope(Scope::DataRead)), Ok(())),
             ),
-            (
-                "grantee with both",
-                subject,
-                None,
-                vec![grant(ScopeSet::ALL, future)],
-                (Ok(()), Ok(())),
-            ),
-            (
-                "expired grant",
-                subject,
-                None,
-                vec![grant(ScopeSet::ALL, past)],
-                (Err(NoAccess), Err(NoAccess)),
-            ),
-            (
-                "grant ending now",
-                subject,
-                None,
-                vec![grant(ScopeSet::ALL, Some(now))],
-                (Err(NoAccess), Err(NoAccess)),
-            ),
+            ("grantee with both", subject, None, vec![grant(ScopeSet::ALL, future)], (Ok(()), Ok(()))),
+            ("expired grant", subject, None, vec![grant(ScopeSet::ALL, past)], (Err(NoAccess), Err(NoAccess))),
+            ("grant ending now", subject, None, vec![grant(ScopeSet::ALL, Some(now))], (Err(NoAccess), Err(NoAccess))),
             (
                 "grant to someone else",
                 subject,
                 None,
-                vec![Grant {
-                    grantee: other_manager,
-                    scopes: ScopeSet::ALL,
-                    expires_at: None,
-                }],
+                vec![Grant { grantee: other_manager, scopes: ScopeSet::ALL, expires_at: None }],
                 (Err(NoAccess), Err(NoAccess)),
             ),
             (
@@ -243,15 +196,8 @@ mod tests {
     fn only_the_manager_manages() {
         let me = UserId::new();
         assert_eq!(may_manage(me, Some(me)), Ok(()));
-        assert_eq!(
-            may_manage(me, Some(UserId::new())),
-            Err(AccessError::NoAccess)
-        );
-        assert_eq!(
-            may_manage(me, None),
-            Err(AccessError::NoAccess),
-            "an account is not managed by anyone"
-        );
+        assert_eq!(may_manage(me, Some(UserId::new())), Err(AccessError::NoAccess));
+        assert_eq!(may_manage(me, None), Err(AccessError::NoAccess), "an account is not managed by anyone");
     }
 
     #[test]
@@ -259,15 +205,8 @@ mod tests {
         let me = UserId::new();
         let child = UserId::new();
         assert_eq!(may_grant(me, me, None), Ok(()), "an account shares itself");
-        assert_eq!(
-            may_grant(me, child, Some(me)),
-            Ok(()),
-            "a manager shares a managed user"
-        );
-        assert_eq!(
-            may_grant(me, child, Some(UserId::new())),
-            Err(AccessError::NoAccess)
-        );
+        assert_eq!(may_grant(me, child, Some(me)), Ok(()), "a manager shares a managed user");
+        assert_eq!(may_grant(me, child, Some(UserId::new())), Err(AccessError::NoAccess));
         assert_eq!(may_grant(me, child, None), Err(AccessError::NoAccess));
     }
 }

@@ -95,61 +95,28 @@ pub struct TraceFault {
 /// times that never go backwards.
 pub fn check_trace(points: &[TracePoint]) -> Vec<TraceFault> {
     let mut faults = Vec::new();
-    let mut fault = |index, field, kind, msg: String| {
-        faults.push(TraceFault {
-            index,
-            field,
-            kind,
-            msg,
-        })
-    };
+    let mut fault = |index, field, kind, msg: String| faults.push(TraceFault { index, field, kind, msg });
     for (i, p) in points.iter().enumerate() {
         if !(-90.0..=90.0).contains(&p.lat) {
-            fault(
-                i,
-                "lat",
-                "value_error",
-                "Value error, latitude must be between -90 and 90".into(),
-            );
+            fault(i, "lat", "value_error", "Value error, latitude must be between -90 and 90".into());
         }
         if !(-180.0..=180.0).contains(&p.lon) {
-            fault(
-                i,
-                "lon",
-                "value_error",
-                "Value error, longitude must be between -180 and 180".into(),
-            );
+            fault(i, "lon", "value_error", "Value error, longitude must be between -180 and 180".into());
         }
         if p.elevation.is_some_and(|e| !e.is_finite()) {
-            fault(
-                i,
-                "elevation",
-                "finite_number",
-                "Input should be a finite number".into(),
-            );
+            fault(i, "elevation", "finite_number", "Input should be a finite number".into());
         }
         match p.heart_rate {
-            Some(hr) if hr < 20 => fault(
-                i,
-                "heart_rate",
-                "greater_than_equal",
-                "Input should be greater than or equal to 20".into(),
-            ),
-            Some(hr) if hr > 300 => fault(
-                i,
-                "heart_rate",
-                "less_than_equal",
-                "Input should be less than or equal to 300".into(),
-            ),
+            Some(hr) if hr < 20 => {
+                fault(i, "heart_rate", "greater_than_equal", "Input should be greater than or equal to 20".into())
+            }
+            Some(hr) if hr > 300 => {
+                fault(i, "heart_rate", "less_than_equal", "Input should be less than or equal to 300".into())
+            }
             _ => {}
         }
         if i > 0 && p.time < points[i - 1].time {
-            fault(
-                i,
-                "time",
-                "value_error",
-                "Value error, points must be in non-decreasing time order".into(),
-            );
+            fault(i, "time", "value_error", "Value error, points must be in non-decreasing time order".into());
         }
     }
     faults
@@ -163,16 +130,10 @@ mod tests {
 
     #[test]
     fn names_and_sports_as_a_table() {
-        assert_eq!(
-            ActivityName::parse("  Morning run ").unwrap().as_str(),
-            "Morning run"
-        );
+        assert_eq!(ActivityName::parse("  Morning run ").unwrap().as_str(), "Morning run");
         assert_eq!(ActivityName::parse(" "), Err(TextError::Empty));
         assert!(ActivityName::parse(&"a".repeat(200)).is_ok());
-        assert_eq!(
-            ActivityName::parse(&"a".repeat(201)),
-            Err(TextError::TooLong(200))
-        );
+        assert_eq!(ActivityName::parse(&"a".repeat(201)), Err(TextError::TooLong(200)));
         assert_eq!(Sport::parse(&"a".repeat(51)), Err(TextError::TooLong(50)));
         assert_eq!(Sport::parse("ru\nn"), Err(TextError::ControlChar));
     }
@@ -187,33 +148,10 @@ mod tests {
             elevation: None,
             heart_rate: hr,
         };
-        let ok = [
-            p(0, 0.0, 0.0, Some(60)),
-            p(0, 90.0, -180.0, Some(20)),
-            p(1, -90.0, 180.0, Some(300)),
-        ];
-        assert!(
-            check_trace(&ok).is_empty(),
-            "bounds are inclusive; equal times are fine"
-        );
-        let bad = [
-            p(5, 91.0, 0.0, None),
-            p(4, 0.0, -181.0, Some(19)),
-            p(6, 0.0, 0.0, Some(301)),
-        ];
-        let got: Vec<_> = check_trace(&bad)
-            .into_iter()
-            .map(|f| (f.index, f.field))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (0, "lat"),
-                (1, "lon"),
-                (1, "heart_rate"),
-                (1, "time"),
-                (2, "heart_rate")
-            ]
-        );
+        let ok = [p(0, 0.0, 0.0, Some(60)), p(0, 90.0, -180.0, Some(20)), p(1, -90.0, 180.0, Some(300))];
+        assert!(check_trace(&ok).is_empty(), "bounds are inclusive; equal times are fine");
+        let bad = [p(5, 91.0, 0.0, None), p(4, 0.0, -181.0, Some(19)), p(6, 0.0, 0.0, Some(301))];
+        let got: Vec<_> = check_trace(&bad).into_iter().map(|f| (f.index, f.field)).collect();
+        assert_eq!(got, [(0, "lat"), (1, "lon"), (1, "heart_rate"), (1, "time"), (2, "heart_rate")]);
     }
 }

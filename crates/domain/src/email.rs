@@ -22,16 +22,10 @@ pub struct Email {
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
         let email = raw.trim();
-        if email.chars().count() > EMAIL_MAX_CHARS
-            || email.chars().any(char::is_control)
-            || !email.validate_email()
-        {
+        if email.chars().count() > EMAIL_MAX_CHARS || email.chars().any(char::is_control) || !email.validate_email() {
             return Err(EmailError::Invalid);
         }
-        Ok(Self {
-            display: email.to_owned(),
-            normalized: Self::normalize(email),
-        })
+        Ok(Self { display: email.to_owned(), normalized: Self::normalize(email) })
     }
 
     /// The key an address is looked up by. Sign-in uses it on whatever the
@@ -78,11 +72,7 @@ mod tests {
         let a = Email::parse("Ada@Example.org").unwrap();
         let b = Email::parse("ada@example.ORG").unwrap();
         assert_eq!(a.normalized(), b.normalized());
-        assert_eq!(
-            a.as_str(),
-            "Ada@Example.org",
-            "the typed form is kept for display"
-        );
+        assert_eq!(a.as_str(), "Ada@Example.org", "the typed form is kept for display");
         assert_eq!(Email::normalize(" ADA@example.org"), "ada@example.org");
     }
 }

@@ -28,9 +28,7 @@ mod share;
 pub mod throttle;
 mod user;
 
-pub use activity::{
-    check_trace, Activity, ActivityName, Sport, TextError, TraceFault, TracePoint, TRACE_MAX_POINTS,
-};
+pub use activity::{check_trace, Activity, ActivityName, Sport, TextError, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
 pub use ids::{ActivityId, SessionId, ShareId, UserId};
 pub use name::{NameError, PersonName, NAME_MAX_CHARS};

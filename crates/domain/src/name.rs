@@ -55,40 +55,20 @@ mod tests {
         let cases: &[(&str, Result<&str, NameError>, &str)] = &[
             ("Ada", Ok("Ada"), "a plain name is kept"),
             ("  Ada \t", Ok("Ada"), "ASCII white space is trimmed"),
-            (
-                "\u{3000}Ada\u{a0}",
-                Ok("Ada"),
-                "Unicode white space is trimmed",
-            ),
+            ("\u{3000}Ada\u{a0}", Ok("Ada"), "Unicode white space is trimmed"),
             ("Mary Ann", Ok("Mary Ann"), "inner spaces stay"),
             ("", Err(NameError::Empty), "empty is refused"),
             ("   ", Err(NameError::Empty), "blank is refused"),
             (&long, Err(NameError::TooLong), "101 characters are refused"),
-            (
-                &longest,
-                Ok(&longest),
-                "100 two-byte characters are allowed",
-            ),
+            (&longest, Ok(&longest), "100 two-byte characters are allowed"),
             ("Ad\u{0}a", Err(NameError::ControlChar), "NUL is refused"),
-            (
-                "Ad\na",
-                Err(NameError::ControlChar),
-                "an inner newline is refused",
-            ),
+            ("Ad\na", Err(NameError::ControlChar), "an inner newline is refused"),
             ("Ad\u{7f}a", Err(NameError::ControlChar), "DEL is refused"),
-            (
-                "Ad\u{85}a",
-                Err(NameError::ControlChar),
-                "C1 controls are refused",
-            ),
+            ("Ad\u{85}a", Err(NameError::ControlChar), "C1 controls are refused"),
         ];
         for (raw, want, why) in cases {
             let got = PersonName::parse(raw);
-            assert_eq!(
-                got.as_ref().map(PersonName::as_str).map_err(|e| *e),
-                *want,
-                "{why}"
-            );
+            assert_eq!(got.as_ref().map(PersonName::as_str).map_err(|e| *e), *want, "{why}");
         }
     }
 }

@@ -61,34 +61,14 @@ mod tests {
         let cases: &[(String, Result<(), PasswordError>, &str)] = &[
             ("correct horse battery".into(), Ok(()), "a passphrase"),
             ("Tr0ub4dor&3x".into(), Ok(()), "an uncommon password"),
-            (
-                "short7!".into(),
-                Err(PasswordError::TooShort),
-                "7 characters",
-            ),
-            (
-                "ééééééé".into(),
-                Err(PasswordError::TooShort),
-                "7 two-byte characters",
-            ),
-            (
-                "x".repeat(129),
-                Err(PasswordError::TooLong),
-                "129 characters",
-            ),
+            ("short7!".into(), Err(PasswordError::TooShort), "7 characters"),
+            ("ééééééé".into(), Err(PasswordError::TooShort), "7 two-byte characters"),
+            ("x".repeat(129), Err(PasswordError::TooLong), "129 characters"),
             ("x".repeat(128), Ok(()), "128 characters"),
-            (
-                "password".into(),
-                Err(PasswordError::TooCommon),
-                "the classic",
-            ),
+            ("password".into(), Err(PasswordError::TooCommon), "the classic"),
             ("PassWord".into(), Err(PasswordError::TooCommon), "any case"),
             ("12345678".into(), Err(PasswordError::TooCommon), "digits"),
-            (
-                "qwertyuiop".into(),
-                Err(PasswordError::TooCommon),
-                "keyboard walk",
-            ),
+            ("qwertyuiop".into(), Err(PasswordError::TooCommon), "keyboard walk"),
             ("  spaces kept  ".into(), Ok(()), "not trimmed"),
         ];
         for (raw, want, why) in cases {
@@ -99,15 +79,8 @@ mod tests {
     #[test]
     fn the_shipped_list_is_large_and_sorted() {
         let list: Vec<&str> = COMMON.lines().collect();
-        assert!(
-            list.len() >= 10_000,
-            "the contract asks for at least 10,000: {}",
-            list.len()
-        );
-        assert!(
-            list.windows(2).all(|w| w[0] < w[1]),
-            "binary search needs a sorted list"
-        );
+        assert!(list.len() >= 10_000, "the contract asks for at least 10,000: {}", list.len());
+        assert!(list.windows(2).all(|w| w[0] < w[1]), "binary search needs a sorted list");
     }
 
     #[test]

@@ -36,10 +36,7 @@ impl FromStr for Scope {
     type Err = ScopeError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or(ScopeError)
+        Scope::ALL.into_iter().find(|scope| scope.as_str() == s).ok_or(ScopeError)
     }
 }
 
@@ -131,10 +128,7 @@ mod tests {
         let set: ScopeSet = [Scope::DataWrite, Scope::DataRead].into_iter().collect();
         assert_eq!(set.iter().collect::<Vec<_>>(), Scope::ALL);
         assert_eq!(set.to_storage(), "data:read data:write");
-        assert_eq!(
-            ScopeSet::from_storage("data:write data:read"),
-            Ok(ScopeSet::ALL)
-        );
+        assert_eq!(ScopeSet::from_storage("data:write data:read"), Ok(ScopeSet::ALL));
         assert_eq!(ScopeSet::from_storage(""), Ok(ScopeSet::EMPTY));
         assert!(ScopeSet::from_storage("data:read bogus").is_err());
         let read: ScopeSet = [Scope::DataRead].into_iter().collect();

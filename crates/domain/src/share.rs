@@ -24,10 +24,6 @@ impl Share {
     }
 
     pub fn grant(&self) -> Grant {
-        Grant {
-            grantee: self.grantee,
-            scopes: self.scopes,
-            expires_at: self.expires_at,
-        }
+        Grant { grantee: self.grantee, scopes: self.scopes, expires_at: self.expires_at }
     }
 }

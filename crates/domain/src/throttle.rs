@@ -26,17 +26,11 @@ pub struct Policy {
 
 impl Policy {
     /// Per account: 5 failures in 15 minutes, then a growing wait.
-    pub const ACCOUNT: Policy = Policy {
-        free_failures: 5,
-        window: Duration::minutes(15),
-        max_delay: Duration::minutes(15),
-    };
+    pub const ACCOUNT: Policy =
+        Policy { free_failures: 5, window: Duration::minutes(15), max_delay: Duration::minutes(15) };
     /// Per client address: more room, since many people may share one.
-    pub const CLIENT: Policy = Policy {
-        free_failures: 20,
-        window: Duration::minutes(15),
-        max_delay: Duration::minutes(15),
-    };
+    pub const CLIENT: Policy =
+        Policy { free_failures: 20, window: Duration::minutes(15), max_delay: Duration::minutes(15) };
 
     /// How long the key must still wait at `now`; `None` when it may try.
     pub fn retry_after(&self, failures: &Failures, now: DateTime<Utc>) -> Option<Duration> {
@@ -63,42 +57,14 @@ mod tests {
     fn waits_grow_after_the_free_failures_and_end_with_the_window() {
         let t0 = Utc::now();
         let p = Policy::ACCOUNT;
-        let at = |count, last: i64| Failures {
-            count,
-            window_started_at: t0,
-            last_failed_at: t0 + Duration::seconds(last),
-        };
-        assert_eq!(
-            p.retry_after(&at(4, 10), t0 + Duration::seconds(10)),
-            None,
-            "four failures are free"
-        );
-        assert_eq!(
-            p.retry_after(&at(5, 10), t0 + Duration::seconds(10)),
-            Some(Duration::seconds(1))
-        );
-        assert_eq!(
-            p.retry_after(&at(6, 10), t0 + Duration::seconds(10)),
-            Some(Duration::seconds(2))
-        );
-        assert_eq!(
-            p.retry_after(&at(8, 10), t0 + Duration::seconds(11)),
-            Some(Duration::seconds(7))
-        );
-        assert_eq!(
-            p.retry_after(&at(5, 10), t0 + Duration::seconds(12)),
-            None,
-            "the wait is over"
-        );
-        assert_eq!(
-            p.retry_after(&at(60, 10), t0 + Duration::seconds(10)),
-            Some(Duration::minutes(15)),
-            "capped"
-        );
-        assert_eq!(
-            p.retry_after(&at(60, 10), t0 + Duration::minutes(15)),
-            None,
-            "the window is over"
-        );
+        let at =
+            |count, last: i64| Failures { count, window_started_at: t0, last_failed_at: t0 + Duration::seconds(last) };
+        assert_eq!(p.retry_after(&at(4, 10), t0 + Duration::seconds(10)), None, "four failures are free");
+        assert_eq!(p.retry_after(&at(5, 10), t0 + Duration::seconds(10)), Some(Duration::seconds(1)));
+        assert_eq!(p.retry_after(&at(6, 10), t0 + Duration::seconds(10)), Some(Duration::seconds(2)));
+        assert_eq!(p.retry_after(&at(8, 10), t0 + Duration::seconds(11)), Some(Duration::seconds(7)));
+        assert_eq!(p.retry_after(&at(5, 10), t0 + Duration::seconds(12)), None, "the wait is over");
+        assert_eq!(p.retry_after(&at(60, 10), t0 + Duration::seconds(10)), Some(Duration::minutes(15)), "capped");
+        assert_eq!(p.retry_after(&at(60, 10), t0 + Duration::minutes(15)), None, "the window is over");
     }
 }

@@ -24,11 +24,7 @@ impl User {
     }
 
     pub fn display_name(&self) -> String {
-        display_name(
-            self.first_name.as_deref(),
-            self.last_name.as_deref(),
-            self.email.as_deref(),
-        )
+        display_name(self.first_name.as_deref(), self.last_name.as_deref(), self.email.as_deref())
     }
 }
 
@@ -39,11 +35,9 @@ pub fn display_name(first: Option<&str>, last: Option<&str>, email: Option<&str>
     match (first, last) {
         (Some(f), Some(l)) => format!("{f} {l}"),
         (Some(one), None) | (None, Some(one)) => one.to_owned(),
-        (None, None) => email
-            .and_then(|e| e.split('@').next())
-            .filter(|local| !local.is_empty())
-            .unwrap_or("User")
-            .to_owned(),
+        (None, None) => {
+            email.and_then(|e| e.split('@').next()).filter(|local| !local.is_empty()).unwrap_or("User").to_owned()
+        }
     }
 }
 
@@ -54,12 +48,7 @@ mod tests {
     #[test]
     fn display_name_as_a_table() {
         let cases = [
-            (
-                Some("Ada"),
-                Some("Lovelace"),
-                Some("ada@example.org"),
-                "Ada Lovelace",
-            ),
+            (Some("Ada"), Some("Lovelace"), Some("ada@example.org"), "Ada Lovelace"),
             (Some("Ada"), None, Some("ada@example.org"), "Ada"),
             (None, Some("Lovelace"), Some("ada@example.org"), "Lovelace"),
             (None, None, Some("ada.l@example.org"), "ada.l"),
@@ -68,11 +57,7 @@ mod tests {
             (Some("Ada"), Some("Lovelace"), None, "Ada Lovelace"),
         ];
         for (first, last, email, want) in cases {
-            assert_eq!(
-                display_name(first, last, email),
-                want,
-                "{first:?} {last:?} {email:?}"
-            );
+            assert_eq!(display_name(first, last, email), want, "{first:?} {last:?} {email:?}");
         }
     }
 

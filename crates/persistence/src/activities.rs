@@ -63,17 +63,11 @@ pub fn create(
         distance_meters: new.distance_meters,
         created_at: now.into(),
     };
-    diesel::insert_into(activities::table)
-        .values(&row)
-        .execute(conn)?;
+    diesel::insert_into(activities::table).values(&row).execute(conn)?;
     Ok(row.into())
 }
 
-pub fn find(
-    conn: &mut AnyConnection,
-    user: UserId,
-    id: ActivityId,
-) -> Result<Option<Activity>, StoreError> {
+pub fn find(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
     let row = activities::table
         .find(DbId::from(id))
         .filter(activities::user_id.eq(DbId::from(user)))
@@ -112,24 +106,16 @@ pub fn list(
         // Keyset pagination: strictly after the cursor in the list's order,
         // so pages neither skip nor repeat, whatever is added meanwhile.
         query = query.filter(
-            activities::started_at
-                .lt(started_at)
-                .or(activities::started_at
-                    .eq(started_at)
-                    .and(activities::id.lt(id))),
+            activities::started_at.lt(started_at).or(activities::started_at.eq(started_at).and(activities::id.lt(id))),
         );
     }
-    Ok(Some(
-        query.load(conn)?.into_iter().map(Activity::from).collect(),
-    ))
+    Ok(Some(query.load(conn)?.into_iter().map(Activity::from).collect()))
 }
 
 /// Deletes an activity and its trace.
 pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<(), StoreError> {
     let n = diesel::delete(
-        activities::table
-            .filter(activities::id.eq(DbId::from(id)))
-            .filter(activities::user_id.eq(DbId::from(user))),
+        activities::table.filter(activities::id.eq(DbId::from(id))).filter(activities::user_id.eq(DbId::from(user))),
     )
     .execute(conn)?;
     if n == 0 {
@@ -200,10 +186,7 @@ pub fn encode(points: &[TracePoint]) -> Vec<u8> {
         out.extend_from_slice(&p.lat.to_le_bytes());
         out.extend_from_slice(&p.lon.to_le_bytes());
         out.extend_from_slice(&p.elevation.unwrap_or(f64::NAN).to_le_bytes());
-        let hr = p
-            .heart_rate
-            .and_then(|h| i16::try_from(h).ok())
-            .unwrap_or(0);
+        let hr = p.heart_rate.and_then(|h| i16::try_from(h).ok()).unwrap_or(0);
         out.extend_from_slice(&hr.to_le_bytes());
     }
     out

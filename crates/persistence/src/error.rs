@@ -22,14 +22,10 @@ impl From<DieselError> for StoreError {
     fn from(err: DieselError) -> Self {
         match err {
             DieselError::NotFound => StoreError::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                StoreError::Conflict("unique")
-            }
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Conflict("unique"),
             // A row that names a user (or an activity) deleted meanwhile:
             // what it would belong to no longer exists.
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                StoreError::NotFound
-            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 StoreError::Unavailable(info.message().to_owned())
             }

@@ -41,9 +41,7 @@ impl Backend {
 
 /// The file path of a SQLite URL.
 pub fn sqlite_path(url: &str) -> &str {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .unwrap_or(url)
+    url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url)
 }
 
 /// Pool settings. A short checkout timeout makes a lost database answer
@@ -56,10 +54,7 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_size: 10,
-            connection_timeout: Duration::from_secs(5),
-        }
+        Self { max_size: 10, connection_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -102,9 +97,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.ping()
-            .map(|_| ())
-            .map_err(diesel::r2d2::Error::QueryError)
+        conn.ping().map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut AnyConnection) -> bool {
@@ -131,21 +124,13 @@ impl Pool {
         let backend = Backend::of_url(url);
         if backend == Backend::Sqlite {
             // The embedded default needs no setup: make the folder it lives in.
-            if let Some(dir) = Path::new(sqlite_path(url))
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                })?;
+            if let Some(dir) = Path::new(sqlite_path(url)).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
             }
         }
         let statements = Arc::new(AtomicU64::new(0));
-        let manager = Manager {
-            backend,
-            url: url.to_owned(),
-            statements: Arc::clone(&statements),
-        };
+        let manager = Manager { backend, url: url.to_owned(), statements: Arc::clone(&statements) };
         let inner = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(0))
@@ -154,11 +139,7 @@ impl Pool {
             // the database is replaced instead of failing a request.
             .test_on_check_out(true)
             .build_unchecked(manager);
-        Ok(Pool {
-            inner,
-            backend,
-            statements,
-        })
+        Ok(Pool { inner, backend, statements })
     }
 
     pub fn backend(&self) -> Backend {
@@ -199,16 +180,13 @@ impl Pool {
 }
 
 pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
-    let failed = |e: Box<dyn std::error::Error + Send + Sync>| {
-        StoreError::Unavailable(format!("migration failed: {e}"))
-    };
+    let failed =
+        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Unavailable(format!("migration failed: {e}"));
     let applied = match conn {
         AnyConnection::Postgres(c) => {
             // Any constant will do; it only has to be the same on every replica.
             c.batch_execute("SELECT pg_advisory_lock(7355608)")?;
-            let result = c
-                .run_pending_migrations(PG_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect());
+            let result = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect());
             c.batch_execute("SELECT pg_advisory_unlock(7355608)")?;
             result.map_err(failed)?
         }

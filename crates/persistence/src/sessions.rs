@@ -67,10 +67,7 @@ pub fn authenticate(
         .select((UserRow::as_select(), sessions::expires_at))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(user, expires_at)| LiveSession {
-        user: user.into(),
-        expires_at: expires_at.0,
-    }))
+    Ok(found.map(|(user, expires_at)| LiveSession { user: user.into(), expires_at: expires_at.0 }))
 }
 
 /// Revokes one sign-in of `user`.
@@ -105,7 +102,5 @@ pub fn revoke_all(
     if let Some(keep) = keep {
         query = query.filter(sessions::id.ne(DbId::from(keep)));
     }
-    Ok(query
-        .set(sessions::revoked_at.eq(Some(DbTime::from(now))))
-        .execute(conn)?)
+    Ok(query.set(sessions::revoked_at.eq(Some(DbTime::from(now)))).execute(conn)?)
 }

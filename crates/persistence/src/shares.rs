@@ -34,9 +34,8 @@ impl TryFrom<ShareRow> for Share {
             id: row.id.into(),
             subject: row.subject_id.into(),
             grantee: row.grantee_id.into(),
-            scopes: ScopeSet::from_storage(&row.scopes).map_err(|_| {
-                StoreError::Unavailable(format!("share {} holds unknown scopes", row.id.0))
-            })?,
+            scopes: ScopeSet::from_storage(&row.scopes)
+                .map_err(|_| StoreError::Unavailable(format!("share {} holds unknown scopes", row.id.0)))?,
             created_at: row.created_at.0,
             expires_at: row.expires_at.map(|t| t.0),
         })
@@ -80,23 +79,16 @@ pub fn create(
                 .filter(shares::expires_at.le(DbTime::from(now))),
         )
         .execute(conn)?;
-        diesel::insert_into(shares::table)
-            .values(&row)
-            .execute(conn)
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict("share"),
-                other => other,
-            })?;
+        diesel::insert_into(shares::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("share"),
+            other => other,
+        })?;
         Share::try_from(row)
     })
 }
 
 /// A live share by id.
-pub fn find_live(
-    conn: &mut AnyConnection,
-    id: ShareId,
-    now: DateTime<Utc>,
-) -> Result<Option<Share>, StoreError> {
+pub fn find_live(conn: &mut AnyConnection, id: ShareId, now: DateTime<Utc>) -> Result<Option<Share>, StoreError> {
     let row = shares::table
         .find(DbId::from(id))
         .filter(live!(DbTime::from(now)))
@@ -117,22 +109,14 @@ pub fn update(
     let target = shares::table.find(DbId::from(id));
     let n = match expires_at {
         Some(end) => diesel::update(target)
-            .set((
-                shares::scopes.eq(scopes.to_storage()),
-                shares::expires_at.eq(end.map(DbTime::from)),
-            ))
+            .set((shares::scopes.eq(scopes.to_storage()), shares::expires_at.eq(end.map(DbTime::from))))
             .execute(conn)?,
-        None => diesel::update(target)
-            .set(shares::scopes.eq(scopes.to_storage()))
-            .execute(conn)?,
+        None => diesel::update(target).set(shares::scopes.eq(scopes.to_storage())).execute(conn)?,
     };
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    let row = shares::table
-        .find(DbId::from(id))
-        .select(ShareRow::as_select())
-        .first(conn)?;
+    let row = shares::table.find(DbId::from(id)).select(ShareRow::as_select()).first(conn)?;
     Share::try_from(row)
 }
 
@@ -144,11 +128,7 @@ pub fn delete(conn: &mut AnyConnection, id: ShareId) -> Result<(), StoreError> {
 }
 
 /// Live shares on the subjects `owner` owns or manages, oldest first.
-pub fn granted_by(
-    conn: &mut AnyConnection,
-    owner: UserId,
-    now: DateTime<Utc>,
-) -> Result<Vec<Share>, StoreError> {
+pub fn granted_by(conn: &mut AnyConnection, owner: UserId, now: DateTime<Utc>) -> Result<Vec<Share>, StoreError> {
     let owner = DbId::from(owner);
     let rows = shares::table
         .inner_join(users::table.on(users::id.eq(shares::subject_id)))
@@ -174,26 +154,14 @@ pub fn received_by(
         .order((shares::created_at.asc(), shares::id.asc()))
         .select((ShareRow::as_select(), UserRow::as_select()))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(s, u)| Ok((Share::try_from(s)?, User::from(u))))
-        .collect()
+    rows.into_iter().map(|(s, u)| Ok((Share::try_from(s)?, User::from(u)))).collect()
 }
 
 /// The users with these ids, by id, in one statement.
-pub fn users_by_id(
-    conn: &mut AnyConnection,
-    ids: &[UserId],
-) -> Result<HashMap<UserId, User>, StoreError> {
+pub fn users_by_id(conn: &mut AnyConnection, ids: &[UserId]) -> Result<HashMap<UserId, User>, StoreError> {
     let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
-    let rows = users::table
-        .filter(users::id.eq_any(ids))
-        .select(UserRow::as_select())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(User::from)
-        .map(|u| (u.id, u))
-        .collect())
+    let rows = users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn)?;
+    Ok(rows.into_iter().map(User::from).map(|u| (u.id, u)).collect())
 }
 
 /// What access depends on, in one statement: whether `subject` exists,
@@ -203,6 +171,9 @@ pub struct AccessFacts {
     pub grant: Option<Grant>,
 }
 
+/// A live grant's scopes and end, as stored.
+type GrantColumns = (String, Option<DbTime>);
+
 pub fn access_facts(
     conn: &mut AnyConnection,
     caller: UserId,
@@ -210,20 +181,15 @@ pub fn access_facts(
     now: DateTime<Utc>,
 ) -> Result<Option<AccessFacts>, StoreError> {
     let caller_id = DbId::from(caller);
-    let row: Option<(Option<DbId>, Option<(String, Option<DbTime>)>)> = users::table
-        .left_join(
-            shares::table.on(shares::subject_id
-                .eq(users::id)
-                .and(shares::grantee_id.eq(caller_id))
-                .and(live!(DbTime::from(now)))),
-        )
-        .filter(users::id.eq(DbId::from(subject)))
-        .select((
-            users::manager_id,
-            (shares::scopes, shares::expires_at).nullable(),
-        ))
-        .first(conn)
-        .optional()?;
+    let row: Option<(Option<DbId>, Option<GrantColumns>)> =
+        users::table
+            .left_join(shares::table.on(
+                shares::subject_id.eq(users::id).and(shares::grantee_id.eq(caller_id)).and(live!(DbTime::from(now))),
+            ))
+            .filter(users::id.eq(DbId::from(subject)))
+            .select((users::manager_id, (shares::scopes, shares::expires_at).nullable()))
+            .first(conn)
+            .optional()?;
     let Some((manager, grant)) = row else {
         return Ok(None);
     };
@@ -236,16 +202,10 @@ pub fn access_facts(
         }),
         None => None,
     };
-    Ok(Some(AccessFacts {
-        manager: manager.map(Into::into),
-        grant,
-    }))
+    Ok(Some(AccessFacts { manager: manager.map(Into::into), grant }))
 }
 
 /// Drops shares that ended before `now` (the `purge-expired` job).
 pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(
-        diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now))))
-            .execute(conn)?,
-    )
+    Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute(conn)?)
 }

@@ -33,13 +33,9 @@ fn admin_url() -> String {
 
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &base[..host_end]);
     if let Some(q) = query {
         out.push('?');
@@ -66,17 +62,12 @@ fn template_name() -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for dir in ["postgres"] {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/");
-        let mut entries: Vec<_> = std::fs::read_dir(format!("{root}{dir}"))
-            .expect("migrations folder")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
+        let mut entries: Vec<_> =
+            std::fs::read_dir(format!("{root}{dir}")).expect("migrations folder").flatten().map(|e| e.path()).collect();
         entries.sort();
         for path in entries {
             for file in ["up.sql", "down.sql"] {
-                std::fs::read_to_string(path.join(file))
-                    .unwrap_or_default()
-                    .hash(&mut hasher);
+                std::fs::read_to_string(path.join(file)).unwrap_or_default().hash(&mut hasher);
             }
         }
     }
@@ -90,9 +81,7 @@ fn template() -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = template_name();
         let mut admin = admin_connection();
-        admin
-            .batch_execute("SELECT pg_advisory_lock(7355609)")
-            .expect("advisory lock");
+        admin.batch_execute("SELECT pg_advisory_lock(7355609)").expect("advisory lock");
         sweep_leftovers(&mut admin);
         let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
             "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
@@ -106,24 +95,14 @@ fn template() -> &'static str {
             admin
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
                 .expect("drop old template");
-            admin
-                .batch_execute(&format!("CREATE DATABASE {building}"))
-                .expect("create the template");
-            let pool = Pool::open(
-                &with_database(&admin_url(), &building),
-                &PoolOptions::default(),
-            )
-            .unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create the template");
+            let pool = Pool::open(&with_database(&admin_url(), &building), &PoolOptions::default()).unwrap();
             pool.migrate().expect("migrate the template");
             drop(pool);
             // Renamed only once complete, so a crash never leaves a half-made template.
-            admin
-                .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                .expect("rename template");
+            admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).expect("rename template");
         }
-        admin
-            .batch_execute("SELECT pg_advisory_unlock(7355609)")
-            .expect("advisory unlock");
+        admin.batch_execute("SELECT pg_advisory_unlock(7355609)").expect("advisory unlock");
         name
     })
 }
@@ -136,20 +115,14 @@ fn sweep_leftovers(admin: &mut PgConnection) {
         #[diesel(sql_type = diesel::sql_types::Text)]
         datname: String,
     }
-    let names: Vec<Name> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'")
-            .load(admin)
-            .unwrap_or_default();
+    let names: Vec<Name> = diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'")
+        .load(admin)
+        .unwrap_or_default();
     for Name { datname } in names {
-        let pid = datname
-            .split('_')
-            .nth(1)
-            .and_then(|p| p.parse::<u32>().ok());
+        let pid = datname.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {
             if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = admin.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"
-                ));
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{datname}\" WITH (FORCE)"));
             }
         }
     }
@@ -160,11 +133,7 @@ impl TestDb {
     /// a server, when none answers.
     pub fn postgres() -> TestDb {
         let template = template();
-        let name = format!(
-            "test_{}_{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let name = format!("test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
         // CREATE DATABASE refuses to copy a template that another CREATE
         // is copying at the same moment; take turns within the process.
         static CREATING: Mutex<()> = Mutex::new(());
@@ -175,31 +144,17 @@ impl TestDb {
                 .expect("create test database");
         }
         let url = with_database(&admin_url(), &name);
-        TestDb {
-            backend: Backend::Postgres,
-            url,
-            name,
-            pool: None,
-        }
+        TestDb { backend: Backend::Postgres, url, name, pool: None }
     }
 
     /// A fresh SQLite database in a temporary file, migrated.
     pub fn sqlite() -> TestDb {
-        let name = format!(
-            "steward-test-{}-{}.db",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        );
+        let name = format!("steward-test-{}-{}.db", std::process::id(), uuid::Uuid::new_v4().simple());
         let path = std::env::temp_dir().join(name);
         let url = format!("sqlite://{}", path.display());
         let pool = Pool::open(&url, &PoolOptions::default()).expect("open sqlite");
         pool.migrate().expect("migrate sqlite");
-        TestDb {
-            backend: Backend::Sqlite,
-            url,
-            name: path.display().to_string(),
-            pool: Some(pool),
-        }
+        TestDb { backend: Backend::Sqlite, url, name: path.display().to_string(), pool: Some(pool) }
     }
 
     pub fn new(backend: Backend) -> TestDb {
@@ -228,10 +183,7 @@ impl TestDb {
     pub fn cut(&self) {
         let mut admin = admin_connection();
         admin
-            .batch_execute(&format!(
-                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
-                self.name
-            ))
+            .batch_execute(&format!("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", self.name))
             .expect("refuse connections");
         admin
             .batch_execute(&format!(
@@ -243,19 +195,14 @@ impl TestDb {
 
     pub fn restore(&self) {
         admin_connection()
-            .batch_execute(&format!(
-                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-                self.name
-            ))
+            .batch_execute(&format!("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true", self.name))
             .expect("allow connections");
     }
 
     /// A pool on this database, made on first use.
     pub fn pool(&mut self) -> &Pool {
         let url = self.url.clone();
-        self.pool.get_or_insert_with(|| {
-            Pool::open(&url, &PoolOptions::default()).expect("open test pool")
-        })
+        self.pool.get_or_insert_with(|| Pool::open(&url, &PoolOptions::default()).expect("open test pool"))
     }
 }
 
@@ -268,10 +215,7 @@ impl Drop for TestDb {
         match self.backend {
             Backend::Postgres => {
                 if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
-                    let _ = admin.batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        self.name
-                    ));
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
                 }
             }
             Backend::Sqlite => {
@@ -289,17 +233,8 @@ mod tests {
 
     #[test]
     fn database_names_are_replaced_in_urls() {
-        assert_eq!(
-            with_database("postgres://u:p@h:5432/postgres", "x"),
-            "postgres://u:p@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://h/db?sslmode=disable", "x"),
-            "postgres://h/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "x"),
-            "postgres://h:5432/x"
-        );
+        assert_eq!(with_database("postgres://u:p@h:5432/postgres", "x"), "postgres://u:p@h:5432/x");
+        assert_eq!(with_database("postgres://h/db?sslmode=disable", "x"), "postgres://h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
     }
 }

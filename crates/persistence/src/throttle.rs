@@ -64,10 +64,7 @@ pub fn record_failure(
 
 /// The failures recorded for each of `keys` (missing keys have none).
 pub fn failures(conn: &mut AnyConnection, keys: &[&str]) -> Result<Vec<Failures>, StoreError> {
-    let rows = signin_throttle::table
-        .filter(signin_throttle::key.eq_any(keys))
-        .select(Row::as_select())
-        .load(conn)?;
+    let rows = signin_throttle::table.filter(signin_throttle::key.eq_any(keys)).select(Row::as_select()).load(conn)?;
     Ok(rows.into_iter().map(Failures::from).collect())
 }
 
@@ -80,8 +77,6 @@ pub fn clear(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
 /// Drops the counts whose window began before `cutoff`: they no longer
 /// slow anyone down.
 pub fn purge(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(
-        signin_throttle::table.filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff))),
-    )
-    .execute(conn)?)
+    Ok(diesel::delete(signin_throttle::table.filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff))))
+        .execute(conn)?)
 }

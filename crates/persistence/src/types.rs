@@ -16,17 +16,13 @@ use uuid::Uuid;
 use crate::pool::MultiBackend;
 
 /// An id column: `uuid` on PostgreSQL, a 16-byte `blob` on SQLite.
-#[derive(
-    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
-)]
+#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
 #[diesel(sqlite_type(name = "Binary"))]
 pub struct Id;
 
 /// A time column: `timestamptz` on PostgreSQL, UTC text on SQLite.
-#[derive(
-    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
-)]
+#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Ts;
@@ -68,12 +64,7 @@ macro_rules! id_conversions {
         }
     )*};
 }
-id_conversions!(
-    domain::UserId,
-    domain::ShareId,
-    domain::SessionId,
-    domain::ActivityId
-);
+id_conversions!(domain::UserId, domain::ShareId, domain::SessionId, domain::ActivityId);
 
 impl From<DateTime<Utc>> for DbTime {
     fn from(t: DateTime<Utc>) -> Self {

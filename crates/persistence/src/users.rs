@@ -77,23 +77,16 @@ fn insert(conn: &mut AnyConnection, row: NewUserRow<'_>) -> Result<User, StoreEr
         manager_id: row.manager_id.map(Into::into),
         registered_at: row.registered_at.0,
     };
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(conn)
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("email"),
-            other => other,
-        })?;
+    diesel::insert_into(users::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
+        StoreError::Conflict(_) => StoreError::Conflict("email"),
+        other => other,
+    })?;
     Ok(user)
 }
 
 /// Creates an account. `Conflict("email")` when the address is taken, in
 /// any letter case.
-pub fn create_account(
-    conn: &mut AnyConnection,
-    new: &NewAccount<'_>,
-    at: DateTime<Utc>,
-) -> Result<User, StoreError> {
+pub fn create_account(conn: &mut AnyConnection, new: &NewAccount<'_>, at: DateTime<Utc>) -> Result<User, StoreError> {
     insert(
         conn,
         NewUserRow {
@@ -135,11 +128,7 @@ pub fn create_managed(
 }
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
-    let row = users::table
-        .find(DbId::from(id))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?;
+    let row = users::table.find(DbId::from(id)).select(UserRow::as_select()).first(conn).optional()?;
     Ok(row.map(User::from))
 }
 
@@ -158,22 +147,12 @@ pub fn find_account_by_email(
 
 /// The password hash of an account; `None` for a managed or missing user.
 pub fn password_hash(conn: &mut AnyConnection, id: UserId) -> Result<Option<String>, StoreError> {
-    let hash = users::table
-        .find(DbId::from(id))
-        .select(users::password_hash)
-        .first(conn)
-        .optional()?;
+    let hash = users::table.find(DbId::from(id)).select(users::password_hash).first(conn).optional()?;
     Ok(hash.flatten())
 }
 
-pub fn set_password_hash(
-    conn: &mut AnyConnection,
-    id: UserId,
-    hash: &str,
-) -> Result<(), StoreError> {
-    let n = diesel::update(users::table.find(DbId::from(id)))
-        .set(users::password_hash.eq(hash))
-        .execute(conn)?;
+pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> Result<(), StoreError> {
+    let n = diesel::update(users::table.find(DbId::from(id))).set(users::password_hash.eq(hash)).execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -181,9 +160,7 @@ pub fn set_password_hash(
 }
 
 pub fn set_admin(conn: &mut AnyConnection, id: UserId, admin: bool) -> Result<(), StoreError> {
-    diesel::update(users::table.find(DbId::from(id)))
-        .set(users::admin.eq(admin))
-        .execute(conn)?;
+    diesel::update(users::table.find(DbId::from(id))).set(users::admin.eq(admin)).execute(conn)?;
     Ok(())
 }
 
@@ -199,16 +176,10 @@ pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<Use
 }
 
 /// Applies `changes` and returns the user as it now is.
-pub fn update_names(
-    conn: &mut AnyConnection,
-    id: UserId,
-    changes: &NameChanges,
-) -> Result<User, StoreError> {
+pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges) -> Result<User, StoreError> {
     conn.transaction(|conn| {
         if changes.first_name.is_some() || changes.last_name.is_some() {
-            let n = diesel::update(users::table.find(DbId::from(id)))
-                .set(changes)
-                .execute(conn)?;
+            let n = diesel::update(users::table.find(DbId::from(id))).set(changes).execute(conn)?;
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
@@ -235,26 +206,11 @@ pub fn rows_naming(conn: &mut AnyConnection, id: UserId) -> Result<i64, StoreErr
     use crate::schema::{activities, activity_traces, sessions, shares};
     let id = DbId::from(id);
     let counts = [
-        users::table
-            .filter(users::id.eq(id).or(users::manager_id.eq(id)))
-            .count()
-            .get_result::<i64>(conn)?,
-        sessions::table
-            .filter(sessions::user_id.eq(id))
-            .count()
-            .get_result(conn)?,
-        shares::table
-            .filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id)))
-            .count()
-            .get_result(conn)?,
-        activities::table
-            .filter(activities::user_id.eq(id))
-            .count()
-            .get_result(conn)?,
-        activity_traces::table
-            .filter(activity_traces::user_id.eq(id))
-            .count()
-            .get_result(conn)?,
+        users::table.filter(users::id.eq(id).or(users::manager_id.eq(id))).count().get_result::<i64>(conn)?,
+        sessions::table.filter(sessions::user_id.eq(id)).count().get_result(conn)?,
+        shares::table.filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id))).count().get_result(conn)?,
+        activities::table.filter(activities::user_id.eq(id)).count().get_result(conn)?,
+        activity_traces::table.filter(activity_traces::user_id.eq(id)).count().get_result(conn)?,
     ];
     Ok(counts.iter().sum())
 }

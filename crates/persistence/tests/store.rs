@@ -48,14 +48,7 @@ fn account(conn: &mut AnyConnection, email: &str) -> domain::User {
 }
 
 fn managed(conn: &mut AnyConnection, manager: UserId, first: &str) -> domain::User {
-    users::create_managed(
-        conn,
-        manager,
-        &PersonName::parse(first).unwrap(),
-        None,
-        now(),
-    )
-    .expect("create managed")
+    users::create_managed(conn, manager, &PersonName::parse(first).unwrap(), None, now()).expect("create managed")
 }
 
 on_both_backends! {
@@ -188,7 +181,7 @@ on_both_backends! {
             seen.extend(page);
         }
         let mut want = made.clone();
-        want.sort_by(|a, b| (b.started_at, b.id).cmp(&(a.started_at, a.id)));
+        want.sort_by_key(|a| std::cmp::Reverse((a.started_at, a.id)));
         assert_eq!(seen.iter().map(|a| a.id).collect::<Vec<_>>(), want.iter().map(|a| a.id).collect::<Vec<_>>());
         assert!(activities::list(conn, ada.id, 3, Some(domain::ActivityId::new())).unwrap().is_none());
     };

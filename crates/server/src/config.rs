@@ -37,6 +37,7 @@ pub struct Config {
     pub pool_size: u32,
     pub pool_timeout: Duration,
     pub body_limit: usize,
+    pub trace_body_limit: usize,
     pub trust_forwarded_for: bool,
     pub shutdown_grace: Duration,
     pub workers: Option<usize>,
@@ -67,6 +68,7 @@ impl Default for Config {
             pool_size: 10,
             pool_timeout: Duration::from_secs(5),
             body_limit: 64 * 1024,
+            trace_body_limit: 16 * 1024 * 1024,
             trust_forwarded_for: false,
             shutdown_grace: Duration::from_secs(30),
             workers: None,
@@ -84,10 +86,7 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            why: e.to_string(),
-        }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, why: e.to_string() }),
     }
 }
 
@@ -96,19 +95,14 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
         None => Ok(default),
         Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
         Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
-        Some(v) => Err(ConfigError::Invalid {
-            name,
-            why: format!("{v:?} is not a boolean"),
-        }),
+        Some(v) => Err(ConfigError::Invalid { name, why: format!("{v:?} is not a boolean") }),
     }
 }
 
 impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let d = Config::default();
-        let registration = var("REGISTRATION")
-            .unwrap_or_else(|| "open".into())
-            .to_ascii_lowercase();
+        let registration = var("REGISTRATION").unwrap_or_else(|| "open".into()).to_ascii_lowercase();
         let registration_open = match registration.as_str() {
             "open" => true,
             "closed" => false,
@@ -121,17 +115,11 @@ impl Config {
         };
         let ttl: i64 = parse("TOKEN_TTL_SECONDS", 3600)?;
         if !(60..=86_400).contains(&ttl) {
-            return Err(ConfigError::Invalid {
-                name: "TOKEN_TTL_SECONDS",
-                why: "use 60 to 86400".into(),
-            });
+            return Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", why: "use 60 to 86400".into() });
         }
         let pool_size: u32 = parse("DATABASE_POOL_SIZE", d.pool_size)?;
         if pool_size == 0 {
-            return Err(ConfigError::Invalid {
-                name: "DATABASE_POOL_SIZE",
-                why: "must be at least 1".into(),
-            });
+            return Err(ConfigError::Invalid { name: "DATABASE_POOL_SIZE", why: "must be at least 1".into() });
         }
         Ok(Config {
             bind_addr: var("BIND_ADDR").unwrap_or(d.bind_addr),
@@ -144,6 +132,7 @@ impl Config {
             pool_size,
             pool_timeout: Duration::from_millis(parse("DATABASE_TIMEOUT_MS", 5000)?),
             body_limit: parse("BODY_LIMIT_BYTES", d.body_limit)?,
+            trace_body_limit: parse("TRACE_BODY_LIMIT_BYTES", d.trace_body_limit)?,
             trust_forwarded_for: flag("TRUST_X_FORWARDED_FOR", d.trust_forwarded_for)?,
             shutdown_grace: Duration::from_secs(parse("SHUTDOWN_GRACE_SECONDS", 30)?),
             workers: match var("WORKERS") {
@@ -168,10 +157,7 @@ impl Config {
             return Err(ConfigError::MissingSecret);
         }
         let db_path = persistence::sqlite_file(&self.database_url);
-        let dir = Path::new(db_path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = Path::new(db_path).parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         load_or_create_secret(&dir.join("jwt-secret"))
     }
 }
@@ -179,10 +165,7 @@ impl Config {
 fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let err = |why: String| ConfigError::SecretFile {
-        path: path.display().to_string(),
-        why,
-    };
+    let err = |why: String| ConfigError::SecretFile { path: path.display().to_string(), why };
     if let Ok(existing) = std::fs::read_to_string(path) {
         let secret = existing.trim().to_owned();
         if secret.len() >= 32 {
@@ -200,15 +183,9 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, ConfigError> {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
     // create_new: two processes starting at once do not overwrite each other.
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(mut file) => {
-            file.write_all(secret.as_bytes())
-                .map_err(|e| err(e.to_string()))?;
+            file.write_all(secret.as_bytes()).map_err(|e| err(e.to_string()))?;
             Ok(secret.into_bytes())
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_or_create_secret(path),
@@ -221,10 +198,7 @@ mod tests {
     use super::*;
 
     fn sqlite_config(dir: &Path) -> Config {
-        Config {
-            database_url: format!("sqlite://{}/steward.db", dir.display()),
-            ..Config::default()
-        }
+        Config { database_url: format!("sqlite://{}/steward.db", dir.display()), ..Config::default() }
     }
 
     #[test]
@@ -234,41 +208,20 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         let first = sqlite_config(&dir).signing_secret().unwrap();
         let second = sqlite_config(&dir).signing_secret().unwrap();
-        assert_eq!(
-            first, second,
-            "made once, then reused: tokens survive restarts"
-        );
+        assert_eq!(first, second, "made once, then reused: tokens survive restarts");
         assert!(first.len() >= 32);
-        let mode = std::fs::metadata(dir.join("jwt-secret"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join("jwt-secret")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "readable by the owner only");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn postgres_needs_a_secret_of_32_bytes_or_more() {
-        let pg = Config {
-            database_url: "postgres://localhost/steward".into(),
-            ..Config::default()
-        };
-        assert!(matches!(
-            pg.signing_secret(),
-            Err(ConfigError::MissingSecret)
-        ));
-        let short = Config {
-            jwt_secret: Some("x".repeat(31)),
-            ..pg.clone()
-        };
-        assert!(matches!(
-            short.signing_secret(),
-            Err(ConfigError::ShortSecret(31))
-        ));
-        let good = Config {
-            jwt_secret: Some("x".repeat(32)),
-            ..pg
-        };
+        let pg = Config { database_url: "postgres://localhost/steward".into(), ..Config::default() };
+        assert!(matches!(pg.signing_secret(), Err(ConfigError::MissingSecret)));
+        let short = Config { jwt_secret: Some("x".repeat(31)), ..pg.clone() };
+        assert!(matches!(short.signing_secret(), Err(ConfigError::ShortSecret(31))));
+        let good = Config { jwt_secret: Some("x".repeat(32)), ..pg };
         assert_eq!(good.signing_secret().unwrap().len(), 32);
     }
 }

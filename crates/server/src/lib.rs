@@ -21,10 +21,7 @@ pub enum StartError {
     #[error("database: {0}")]
     Store(#[from] persistence::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: String,
-        source: std::io::Error,
-    },
+    Bind { addr: String, source: std::io::Error },
     #[error("{0}")]
     Other(String),
 }
@@ -41,10 +38,7 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     let secret = config.signing_secret()?;
     let pool = Pool::open(
         &config.database_url,
-        &PoolOptions {
-            max_size: config.pool_size,
-            connection_timeout: config.pool_timeout,
-        },
+        &PoolOptions { max_size: config.pool_size, connection_timeout: config.pool_timeout },
     )?;
     let applied = pool.migrate()?;
     if !applied.is_empty() {
@@ -65,17 +59,13 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             registration_open: config.registration_open,
             cookie_secure: config.cookie_secure,
             body_limit: config.body_limit,
+            trace_body_limit: config.trace_body_limit,
             trust_forwarded_for: config.trust_forwarded_for,
         },
     });
-    let listener = TcpListener::bind(&config.bind_addr).map_err(|source| StartError::Bind {
-        addr: config.bind_addr.clone(),
-        source,
-    })?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| StartError::Other(e.to_string()))?
-        .port();
+    let listener = TcpListener::bind(&config.bind_addr)
+        .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?;
+    let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
     let body_limit = config.body_limit;
     let mut server = HttpServer::new(move || {
         App::new()
@@ -88,60 +78,41 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             .configure(api::configure)
     })
     .listen(listener)
-    .map_err(|source| StartError::Bind {
-        addr: config.bind_addr.clone(),
-        source,
-    })?
+    .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?
     .shutdown_timeout(config.shutdown_grace.as_secs());
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    Ok(Running {
-        server: server.run(),
-        port,
-        pool,
-    })
+    Ok(Running { server: server.run(), port, pool })
 }
 
 /// Creates an admin account, or makes an existing account an admin and
 /// sets its password. For `steward create-admin`.
-pub fn create_admin(
-    config: &Config,
-    email: &str,
-    password: &str,
-) -> Result<domain::User, StartError> {
-    let email =
-        domain::Email::parse(email).map_err(|e| StartError::Other(format!("e-mail: {e}")))?;
-    let password = domain::Password::parse(password)
-        .map_err(|e| StartError::Other(format!("password: {e}")))?;
+pub fn create_admin(config: &Config, email: &str, password: &str) -> Result<domain::User, StartError> {
+    let email = domain::Email::parse(email).map_err(|e| StartError::Other(format!("e-mail: {e}")))?;
+    let password = domain::Password::parse(password).map_err(|e| StartError::Other(format!("password: {e}")))?;
     let pool = Pool::open(&config.database_url, &PoolOptions::default())?;
     pool.migrate()?;
-    let hash = api::auth::hash_password(password.expose())
-        .map_err(|e| StartError::Other(e.to_string()))?;
+    let hash = api::auth::hash_password(password.expose()).map_err(|e| StartError::Other(e.to_string()))?;
     let mut conn = pool.get()?;
-    let user =
-        persistence::transaction(
-            &mut conn,
-            |c| match persistence::users::find_account_by_email(c, email.normalized())? {
-                Some((user, _)) => {
-                    persistence::users::set_password_hash(c, user.id, &hash)?;
-                    persistence::users::set_admin(c, user.id, true)?;
-                    Ok(domain::User {
-                        admin: true,
-                        ..user
-                    })
-                }
-                None => {
-                    let new = persistence::users::NewAccount {
-                        email: &email,
-                        password_hash: &hash,
-                        first_name: None,
-                        last_name: None,
-                        admin: true,
-                    };
-                    persistence::users::create_account(c, &new, persistence::now())
-                }
-            },
-        )?;
+    let user = persistence::transaction(&mut conn, |c| {
+        match persistence::users::find_account_by_email(c, email.normalized())? {
+            Some((user, _)) => {
+                persistence::users::set_password_hash(c, user.id, &hash)?;
+                persistence::users::set_admin(c, user.id, true)?;
+                Ok(domain::User { admin: true, ..user })
+            }
+            None => {
+                let new = persistence::users::NewAccount {
+                    email: &email,
+                    password_hash: &hash,
+                    first_name: None,
+                    last_name: None,
+                    admin: true,
+                };
+                persistence::users::create_account(c, &new, persistence::now())
+            }
+        }
+    })?;
     Ok(user)
 }

@@ -8,17 +8,11 @@ use clap::{Parser, Subcommand};
 use server::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "steward",
-    version,
-    about = "Steward: users, managed users and sharing for personal health data."
-)]
-#[command(
-    long_about = "Steward: users, managed users and sharing for personal health data.\n\n\
+#[command(name = "steward", version, about = "Steward: users, managed users and sharing for personal health data.")]
+#[command(long_about = "Steward: users, managed users and sharing for personal health data.\n\n\
 Configuration comes from the environment and from a .env file in the working directory: \
 BIND_ADDR, DATABASE_URL, JWT_SECRET, TOKEN_TTL_SECONDS, REGISTRATION, COOKIE_SECURE, RUST_LOG, \
-LOG_FORMAT and more (see README.md)."
-)]
+LOG_FORMAT and more (see README.md).")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -51,10 +45,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Migrate => {
-            let pool = persistence::Pool::open(
-                &config.database_url,
-                &persistence::PoolOptions::default(),
-            )?;
+            let pool = persistence::Pool::open(&config.database_url, &persistence::PoolOptions::default())?;
             let applied = pool.migrate()?;
             println!("applied {} migration(s)", applied.len());
             Ok(())
@@ -66,10 +57,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&api::openapi::document())?
-            );
+            println!("{}", serde_json::to_string_pretty(&api::openapi::document())?);
             Ok(())
         }
     }
@@ -98,9 +86,7 @@ fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

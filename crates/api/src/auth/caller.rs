@@ -56,31 +56,17 @@ fn find_token(req: &HttpRequest) -> Option<(String, TokenSource)> {
     {
         return Some((bearer, TokenSource::Bearer));
     }
-    if let Some(raw) = req
-        .headers()
-        .get(REFRESHED_TOKEN)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(raw) = req.headers().get(REFRESHED_TOKEN).and_then(|v| v.to_str().ok()) {
         return Some((raw.trim().to_owned(), TokenSource::RefreshedHeader));
     }
-    req.cookie(TOKEN_COOKIE)
-        .map(|c| (c.value().to_owned(), TokenSource::Cookie))
+    req.cookie(TOKEN_COOKIE).map(|c| (c.value().to_owned(), TokenSource::Cookie))
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .expect("AppState is configured")
-        .clone();
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is configured").clone();
     let (token, source) = find_token(&req).ok_or(ApiError::not_authenticated())?;
-    let claims = state
-        .tokens
-        .verify(&token)
-        .ok_or(ApiError::invalid_token())?;
-    let (Ok(user_id), Ok(session)) = (
-        claims.sub.parse::<UserId>(),
-        claims.sid.parse::<SessionId>(),
-    ) else {
+    let claims = state.tokens.verify(&token).ok_or(ApiError::invalid_token())?;
+    let (Ok(user_id), Ok(session)) = (claims.sub.parse::<UserId>(), claims.sid.parse::<SessionId>()) else {
         return Err(ApiError::invalid_token());
     };
     let now = persistence::now();
@@ -90,20 +76,14 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         .await?
         .ok_or(ApiError::invalid_token())?;
     if state.tokens.needs_refresh(&claims, now) {
-        let fresh = state
-            .tokens
-            .issue(user_id, session, now, live.expires_at)
-            .map_err(ApiError::internal)?;
+        let fresh = state.tokens.issue(user_id, session, now, live.expires_at).map_err(ApiError::internal)?;
         req.extensions_mut().insert(Refresh {
             token: fresh.token,
             expires_in: fresh.expires_in,
             to_cookie: source == TokenSource::Cookie,
         });
     }
-    Ok(Caller {
-        user: live.user,
-        session,
-    })
+    Ok(Caller { user: live.user, session })
 }
 
 impl FromRequest for Caller {
@@ -139,15 +119,12 @@ pub async fn add_refreshed_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.config.cookie_secure);
+    let secure = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.config.cookie_secure);
     let mut res = next.call(req).await?;
     let refresh = res.request().extensions().get::<Refresh>().cloned();
     if let Some(refresh) = refresh {
         if let Ok(value) = HeaderValue::from_str(&refresh.token) {
-            res.headers_mut()
-                .insert(HeaderName::from_static(REFRESHED_TOKEN), value);
+            res.headers_mut().insert(HeaderName::from_static(REFRESHED_TOKEN), value);
         }
         if refresh.to_cookie {
             let cookie = token_cookie(refresh.token, refresh.expires_in, secure);

@@ -10,17 +10,11 @@ use argon2::Argon2;
 
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// Checks `password` against `hash`, or, when there is no account, against
@@ -31,8 +25,7 @@ pub fn verify_password_or_dummy(password: &str, hash: Option<&str>) -> bool {
     match hash {
         Some(hash) => verify_password(password, hash),
         None => {
-            let dummy = DUMMY
-                .get_or_init(|| hash_password("steward-dummy-password").expect("hash a constant"));
+            let dummy = DUMMY.get_or_init(|| hash_password("steward-dummy-password").expect("hash a constant"));
             verify_password(password, dummy);
             false
         }

@@ -66,12 +66,7 @@ impl Tokens {
         validation.validate_nbf = true;
         // Replicas share a clock source; a token is dead at its `exp`.
         validation.leeway = 0;
-        Ok(Tokens {
-            encoding,
-            decoding,
-            validation,
-            config,
-        })
+        Ok(Tokens { encoding, decoding, validation, config })
     }
 
     pub fn config(&self) -> &TokenConfig {
@@ -98,10 +93,7 @@ impl Tokens {
             aud: self.config.audience.clone(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
-        Ok(IssuedToken {
-            token,
-            expires_in: (exp - now).num_seconds().max(0),
-        })
+        Ok(IssuedToken { token, expires_in: (exp - now).num_seconds().max(0) })
     }
 
     /// The claims of a well-signed, unexpired token of ours.
@@ -109,9 +101,7 @@ impl Tokens {
         if token.len() > MAX_TOKEN_BYTES {
             return None;
         }
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok().map(|data| data.claims)
     }
 
     /// Sliding refresh: a token past half of its lifetime is replaced.

@@ -15,10 +15,8 @@ use crate::extract::{query_bools, Json};
 use crate::state::blocking;
 use crate::{ApiError, AppState};
 
-const BAD_CREDENTIALS: ApiError = ApiError::Unauthorized {
-    detail: "Incorrect email or password",
-    challenge: Challenge::Basic,
-};
+const BAD_CREDENTIALS: ApiError =
+    ApiError::Unauthorized { detail: "Incorrect email or password", challenge: Challenge::Basic };
 
 /// Register
 ///
@@ -50,9 +48,7 @@ pub async fn register(
     }
     let new = body.into_inner()?;
     let password = new.password.clone();
-    let hash = blocking(move || auth::hash_password(password.expose()))
-        .await?
-        .map_err(ApiError::internal)?;
+    let hash = blocking(move || auth::hash_password(password.expose())).await?.map_err(ApiError::internal)?;
     let user = state
         .db
         .run(move |c| {
@@ -66,9 +62,7 @@ pub async fn register(
             users::create_account(c, &account, persistence::now())
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, "/api/v1/auth/me"))
-        .json(UserResponse::from(&user)))
+    Ok(HttpResponse::Created().insert_header((LOCATION, "/api/v1/auth/me")).json(UserResponse::from(&user)))
 }
 
 /// The credentials of a sign-in: HTTP Basic, else the OAuth2 password form.
@@ -85,9 +79,7 @@ async fn credentials(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
         .map(|(_, b64)| b64.trim().to_owned());
     if let Some(b64) = basic {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(b64)
-            .map_err(|_| BAD_CREDENTIALS)?;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| BAD_CREDENTIALS)?;
         let text = String::from_utf8(decoded).map_err(|_| BAD_CREDENTIALS)?;
         let (user, pass) = text.split_once(':').ok_or(BAD_CREDENTIALS)?;
         return Ok((user.to_owned(), pass.to_owned()));
@@ -96,46 +88,23 @@ async fn credentials(
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        });
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(ApiError::Unauthorized {
-            detail: "Not authenticated",
-            challenge: Challenge::Basic,
-        });
+        return Err(ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Basic });
     }
-    let form = web::Form::<Vec<(String, String)>>::from_request(req, payload)
-        .await
-        .map_err(|e| {
-            if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-            {
-                ApiError::PayloadTooLarge(limit)
-            } else {
-                ApiError::validation(
-                    vec![Loc::from("body")],
-                    "value_error",
-                    "Input should be a valid form body",
-                )
-            }
-        })?;
-    let field = |name: &str| {
-        form.iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
+    let form = web::Form::<Vec<(String, String)>>::from_request(req, payload).await.map_err(|e| {
+        if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::validation(vec![Loc::from("body")], "value_error", "Input should be a valid form body")
+        }
+    })?;
+    let field = |name: &str| form.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (username, password) = (field("username"), field("password"));
     let mut errors = Vec::new();
     for (name, value) in [("username", &username), ("password", &password)] {
         if value.is_none() {
-            errors.push(FieldError::new(
-                vec![Loc::from("body"), Loc::from(name)],
-                "missing",
-                "Field required",
-            ));
+            errors.push(FieldError::new(vec![Loc::from("body"), Loc::from(name)], "missing", "Field required"));
         }
     }
     if !errors.is_empty() {
@@ -149,19 +118,12 @@ fn client_key(req: &HttpRequest, state: &AppState) -> String {
     let forwarded = state
         .config
         .trust_forwarded_for
-        .then(|| {
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-        })
+        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
     let peer = req.peer_addr().map(|a| a.ip().to_string());
-    format!(
-        "client:{}",
-        forwarded.or(peer).unwrap_or_else(|| "unknown".into())
-    )
+    format!("client:{}", forwarded.or(peer).unwrap_or_else(|| "unknown".into()))
 }
 
 /// Sign in
@@ -195,10 +157,7 @@ pub async fn login(
     let client_key = client_key(&req, &state);
     let now = persistence::now();
 
-    let (keys, normalized) = (
-        [account_key.clone(), client_key.clone()],
-        Email::normalize(&username),
-    );
+    let (keys, normalized) = ([account_key.clone(), client_key.clone()], Email::normalize(&username));
     let (failures, found) = state
         .db
         .run(move |c| {
@@ -207,17 +166,11 @@ pub async fn login(
         })
         .await?;
     // Each key is judged by its own policy; the longest wait wins.
-    let wait = failures
-        .iter()
-        .zip([Policy::ACCOUNT, Policy::CLIENT])
-        .filter_map(|(f, p)| p.retry_after(f, now))
-        .max();
+    let wait = failures.iter().zip([Policy::ACCOUNT, Policy::CLIENT]).filter_map(|(f, p)| p.retry_after(f, now)).max();
     if let Some(wait) = wait {
         // Round up: a client that waits Retry-After seconds must get through.
         let secs = (wait.num_milliseconds() + 999) / 1000;
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: secs.max(1) as u64,
-        });
+        return Err(ApiError::TooManyRequests { retry_after_secs: secs.max(1) as u64 });
     }
 
     let (user, hash) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
@@ -242,15 +195,8 @@ pub async fn login(
             sessions::create(c, user_id, now, ends)
         })
         .await?;
-    let issued = state
-        .tokens
-        .issue(user_id, session, now, ends)
-        .map_err(ApiError::internal)?;
-    let cookie = auth::token_cookie(
-        issued.token.clone(),
-        issued.expires_in,
-        state.config.cookie_secure,
-    );
+    let issued = state.tokens.issue(user_id, session, now, ends).map_err(ApiError::internal)?;
+    let cookie = auth::token_cookie(issued.token.clone(), issued.expires_in, state.config.cookie_secure);
     Ok(HttpResponse::Ok().cookie(cookie).json(TokenResponse {
         access_token: issued.token,
         token_type: "bearer",
@@ -269,10 +215,7 @@ pub struct TokenForm {
 }
 
 fn cleared_cookie() -> Cookie<'static> {
-    let mut cookie = Cookie::build(TOKEN_COOKIE_NAME, "")
-        .path("/")
-        .http_only(true)
-        .finish();
+    let mut cookie = Cookie::build(TOKEN_COOKIE_NAME, "").path("/").http_only(true).finish();
     cookie.make_removal();
     cookie
 }
@@ -300,11 +243,7 @@ pub struct LogoutQuery {
     ),
     security(("HTTPBearer" = []))
 )]
-pub async fn logout(
-    caller: Caller,
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let [all] = query_bools(&req, [("all", false)])?;
     let (user, session, now) = (caller.id(), caller.session, persistence::now());
     state
@@ -347,9 +286,7 @@ pub async fn change_password(
     let id = caller.id();
     check_password(&state, id, change.current_password).await?;
     let new = change.new_password;
-    let hash = blocking(move || auth::hash_password(new.expose()))
-        .await?
-        .map_err(ApiError::internal)?;
+    let hash = blocking(move || auth::hash_password(new.expose())).await?.map_err(ApiError::internal)?;
     let (keep, now) = (caller.session, persistence::now());
     state
         .db
@@ -364,11 +301,7 @@ pub async fn change_password(
 }
 
 /// 403 unless `password` is the account's.
-async fn check_password(
-    state: &AppState,
-    id: domain::UserId,
-    password: String,
-) -> Result<(), ApiError> {
+async fn check_password(state: &AppState, id: domain::UserId, password: String) -> Result<(), ApiError> {
     let hash = state.db.run(move |c| users::password_hash(c, id)).await?;
     let ok = blocking(move || hash.is_some_and(|h| auth::verify_password(&password, &h))).await?;
     if ok {

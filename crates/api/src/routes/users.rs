@@ -2,7 +2,11 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::{access, ScopeSet, UserId};
+use std::collections::HashMap;
+
+use domain::access::{self, Relation};
+use domain::UserId;
+use persistence::shares;
 use persistence::users::{self, NameChanges};
 
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
@@ -39,20 +43,33 @@ pub async fn list_users(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let [include_managed, include_shared] =
-        query_bools(&req, [("include_managed", true), ("include_shared", true)])?;
-    let me = caller.id();
-    let managed = if include_managed {
-        state.db.run(move |c| users::list_managed(c, me)).await?
-    } else {
-        Vec::new()
-    };
-    // Shared users join here with the sharing issue; `include_shared` is
-    // already parsed and validated so the contract's 422s hold today.
-    let _ = include_shared;
-    let mut out = Vec::with_capacity(1 + managed.len());
-    out.push(UserSummary::new(&caller.user, ScopeSet::ALL));
-    out.extend(managed.iter().map(|u| UserSummary::new(u, ScopeSet::ALL)));
+    let [include_managed, include_shared] = query_bools(&req, [("include_managed", true), ("include_shared", true)])?;
+    let (me, now) = (caller.id(), persistence::now());
+    // One blocking hop and at most two statements, whatever the counts.
+    let (managed, shared) = state
+        .db
+        .run(move |c| {
+            let managed = if include_managed { users::list_managed(c, me)? } else { Vec::new() };
+            let shared = if include_shared { shares::received_by(c, me, now)? } else { Vec::new() };
+            Ok((managed, shared))
+        })
+        .await?;
+    let reachable = std::iter::once((caller.user.clone(), Relation::Itself.scopes()))
+        .chain(managed.into_iter().map(|u| (u, Relation::Manager.scopes())))
+        .chain(shared.into_iter().map(|(share, subject)| (subject, share.scopes)));
+    // A user reachable in two ways appears once, where first reached, with
+    // the union of the scopes.
+    let mut out: Vec<UserSummary> = Vec::new();
+    let mut position: HashMap<UserId, usize> = HashMap::new();
+    for (user, scopes) in reachable {
+        match position.get(&user.id) {
+            Some(&i) => out[i].scopes = out[i].scopes.union(scopes),
+            None => {
+                position.insert(user.id, out.len());
+                out.push(UserSummary::new(&user, scopes));
+            }
+        }
+    }
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -78,22 +95,11 @@ pub async fn create_managed_user(
     body: Json<ManagedUserCreate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ManagedUserCreate {
-        first_name,
-        last_name,
-    } = body.into_inner()?;
+    let ManagedUserCreate { first_name, last_name } = body.into_inner()?;
     let manager = caller.id();
     let user = state
         .db
-        .run(move |c| {
-            users::create_managed(
-                c,
-                manager,
-                &first_name,
-                last_name.as_ref(),
-                persistence::now(),
-            )
-        })
+        .run(move |c| users::create_managed(c, manager, &first_name, last_name.as_ref(), persistence::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/users/{}", user.id)))
@@ -102,17 +108,9 @@ pub async fn create_managed_user(
 
 /// Loads a user and checks that the caller manages it; every other case
 /// is the same 404.
-async fn managed_by(
-    state: &AppState,
-    caller: &Caller,
-    raw_id: &str,
-) -> Result<domain::User, ApiError> {
+async fn managed_by(state: &AppState, caller: &Caller, raw_id: &str) -> Result<domain::User, ApiError> {
     let id: UserId = path_id(raw_id, ApiError::user_not_found())?;
-    let user = state
-        .db
-        .run(move |c| users::find(c, id))
-        .await?
-        .ok_or(ApiError::user_not_found())?;
+    let user = state.db.run(move |c| users::find(c, id)).await?.ok_or(ApiError::user_not_found())?;
     access::may_manage(caller.id(), user.manager_id).map_err(|_| ApiError::user_not_found())?;
     Ok(user)
 }
@@ -172,17 +170,13 @@ pub async fn update_managed_user(
         last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
     };
     let id = user.id;
-    let updated = state
-        .db
-        .run(move |c| users::update_names(c, id, &changes))
-        .await
-        .map_err(|e| {
-            if matches!(e, ApiError::NotFound(_)) {
-                ApiError::user_not_found()
-            } else {
-                e
-            }
-        })?;
+    let updated = state.db.run(move |c| users::update_names(c, id, &changes)).await.map_err(|e| {
+        if matches!(e, ApiError::NotFound(_)) {
+            ApiError::user_not_found()
+        } else {
+            e
+        }
+    })?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&updated)))
 }
 
@@ -209,16 +203,12 @@ pub async fn delete_managed_user(
     let user = managed_by(&state, &caller, &path).await?;
     let id = user.id;
     // A concurrent delete may have won: then this one is a 404 too.
-    state
-        .db
-        .run(move |c| users::delete(c, id))
-        .await
-        .map_err(|e| {
-            if matches!(e, ApiError::NotFound(_)) {
-                ApiError::user_not_found()
-            } else {
-                e
-            }
-        })?;
+    state.db.run(move |c| users::delete(c, id)).await.map_err(|e| {
+        if matches!(e, ApiError::NotFound(_)) {
+            ApiError::user_not_found()
+        } else {
+            e
+        }
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }

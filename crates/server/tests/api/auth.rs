@@ -7,12 +7,7 @@ use crate::helpers::{assert_422, body, keys, TestApp, PASSWORD};
 use crate::on_both_backends;
 
 fn set_cookie(res: &reqwest::Response) -> String {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
+    res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n")
 }
 
 on_both_backends! {
@@ -175,8 +170,7 @@ mod closed_registration {
         let res = app.register("ada@example.org", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "no token");
         server::create_admin(&app.config, "root@example.org", "an admin passphrase").unwrap();
-        let admin = body(app.sign_in("root@example.org", "an admin passphrase").await).await
-            ["access_token"]
+        let admin = body(app.sign_in("root@example.org", "an admin passphrase").await).await["access_token"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -189,21 +183,11 @@ mod closed_registration {
                 &json!({"email": "ada@example.org", "password": PASSWORD}),
             )
             .await;
-        assert_eq!(
-            res.status(),
-            StatusCode::CREATED,
-            "an admin may register accounts"
-        );
-        let ada = body(app.sign_in("ada@example.org", PASSWORD).await).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        assert_eq!(res.status(), StatusCode::CREATED, "an admin may register accounts");
+        let ada =
+            body(app.sign_in("ada@example.org", PASSWORD).await).await["access_token"].as_str().unwrap().to_owned();
         let res = app
-            .post_json(
-                "/api/v1/auth/register",
-                Some(&ada),
-                &json!({"email": "bob@example.org", "password": PASSWORD}),
-            )
+            .post_json("/api/v1/auth/register", Some(&ada), &json!({"email": "bob@example.org", "password": PASSWORD}))
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "a non-admin may not");
     }

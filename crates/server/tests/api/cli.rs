@@ -18,14 +18,7 @@ fn help_explains_every_command() {
     let out = steward().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for word in [
-        "serve",
-        "migrate",
-        "create-admin",
-        "openapi",
-        "DATABASE_URL",
-        "JWT_SECRET",
-    ] {
+    for word in ["serve", "migrate", "create-admin", "openapi", "DATABASE_URL", "JWT_SECRET"] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
 }
@@ -42,10 +35,7 @@ fn openapi_prints_the_document() {
 fn postgres_without_a_secret_refuses_to_start_with_a_clear_message() {
     let out = steward()
         .args(["serve"])
-        .env(
-            "DATABASE_URL",
-            "postgres://postgres@127.0.0.1:5432/postgres",
-        )
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
         .env("BIND_ADDR", "127.0.0.1:0")
         .output()
         .unwrap();
@@ -56,12 +46,8 @@ fn postgres_without_a_secret_refuses_to_start_with_a_clear_message() {
 
 #[test]
 fn a_short_secret_is_refused() {
-    let out = steward()
-        .args(["serve"])
-        .env("JWT_SECRET", "too-short")
-        .env("BIND_ADDR", "127.0.0.1:0")
-        .output()
-        .unwrap();
+    let out =
+        steward().args(["serve"]).env("JWT_SECRET", "too-short").env("BIND_ADDR", "127.0.0.1:0").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
 }
@@ -70,25 +56,10 @@ fn a_short_secret_is_refused() {
 fn create_admin_reads_the_password_from_stdin_and_migrate_is_idempotent() {
     let dir = std::env::temp_dir().join(format!("steward-cli-{}", uuid::Uuid::new_v4().simple()));
     let url = format!("sqlite://{}/steward.db", dir.display());
-    let out = steward()
-        .arg("migrate")
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let again = steward()
-        .arg("migrate")
-        .env("DATABASE_URL", &url)
-        .output()
-        .unwrap();
-    assert!(
-        String::from_utf8_lossy(&again.stdout).contains("applied 0"),
-        "nothing left to apply"
-    );
+    let out = steward().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let again = steward().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0"), "nothing left to apply");
 
     let mut child = steward()
         .args(["create-admin", "--email", "root@example.org"])
@@ -98,25 +69,14 @@ fn create_admin_reads_the_password_from_stdin_and_migrate_is_idempotent() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"an admin passphrase\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"an admin passphrase\n").unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("root@example.org"));
 
     let pool = persistence::Pool::open(&url, &persistence::PoolOptions::default()).unwrap();
     let mut conn = pool.get().unwrap();
-    let (user, _) = persistence::users::find_account_by_email(&mut conn, "root@example.org")
-        .unwrap()
-        .unwrap();
+    let (user, _) = persistence::users::find_account_by_email(&mut conn, "root@example.org").unwrap().unwrap();
     assert!(user.admin);
     drop(conn);
     drop(pool);

@@ -67,17 +67,8 @@ impl TestApp {
         let running = server::build(&config).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", running.port);
         actix_rt::spawn(running.server);
-        let client = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        TestApp {
-            address,
-            client,
-            pool: running.pool,
-            config,
-            db,
-        }
+        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { address, client, pool: running.pool, config, db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -93,50 +84,27 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(Method::GET, path, Some(token))
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::GET, path, Some(token)).send().await.unwrap()
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(Method::DELETE, path, Some(token))
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::DELETE, path, Some(token)).send().await.unwrap()
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> Response {
-        self.request(Method::POST, path, token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::POST, path, token).json(body).send().await.unwrap()
     }
 
     pub async fn put_json(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(Method::PUT, path, Some(token))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::PUT, path, Some(token)).json(body).send().await.unwrap()
     }
 
     pub async fn register(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/register",
-            None,
-            &json!({"email": email, "password": password}),
-        )
-        .await
+        self.post_json("/api/v1/auth/register", None, &json!({"email": email, "password": password})).await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> Response {
-        self.request(Method::POST, "/api/v1/auth/token", None)
-            .basic_auth(email, Some(password))
-            .send()
-            .await
-            .unwrap()
+        self.request(Method::POST, "/api/v1/auth/token", None).basic_auth(email, Some(password)).send().await.unwrap()
     }
 
     /// Registers `email` and signs in.
@@ -153,11 +121,7 @@ impl TestApp {
     /// Creates a managed user of `manager`; returns its id.
     pub async fn managed(&self, manager: &Account, first: &str) -> String {
         let res = self
-            .post_json(
-                "/api/v1/users/",
-                Some(&manager.token),
-                &json!({"first_name": first, "last_name": null}),
-            )
+            .post_json("/api/v1/users/", Some(&manager.token), &json!({"first_name": first, "last_name": null}))
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         body(res).await["id"].as_str().unwrap().to_owned()
@@ -185,16 +149,10 @@ pub async fn assert_422(res: Response, want: &[(Value, &str)], why: &str) {
         .unwrap_or_else(|| panic!("{why}: detail is a list: {b}"))
         .iter()
         .map(|e| {
-            assert!(
-                e["msg"].as_str().is_some_and(|m| !m.is_empty()),
-                "{why}: msg is a non-empty string: {e}"
-            );
+            assert!(e["msg"].as_str().is_some_and(|m| !m.is_empty()), "{why}: msg is a non-empty string: {e}");
             (e["loc"].clone(), e["type"].as_str().unwrap().to_owned())
         })
         .collect();
-    let want: Vec<(Value, String)> = want
-        .iter()
-        .map(|(l, t)| (l.clone(), (*t).to_owned()))
-        .collect();
+    let want: Vec<(Value, String)> = want.iter().map(|(l, t)| (l.clone(), (*t).to_owned())).collect();
     assert_eq!(got, want, "{why}: {b}");
 }

@@ -11,10 +11,7 @@ use crate::helpers::{body, TestApp};
 async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
     let app = TestApp::spawn(persistence::Backend::Postgres).await;
     let ada = app.account("ada@example.org").await;
-    assert_eq!(
-        app.get("/api/v1/users/", &ada.token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/api/v1/users/", &ada.token).await.status(), StatusCode::OK);
 
     app.db.cut();
     let started = Instant::now();
@@ -38,10 +35,7 @@ async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
         if status == StatusCode::OK {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "recovered within 5 s (last: {status})"
-        );
+        assert!(Instant::now() < deadline, "recovered within 5 s (last: {status})");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();

@@ -1,0 +1,291 @@
+//! Part B: activities and traces, the data that scopes protect. Reading
+//! needs `data:read` on the user, writing and deleting `data:write`.
+
+use actix_web::http::header::LOCATION;
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::{ActivityId, Scope, UserId};
+use persistence::activities::{self, NewActivity};
+
+use crate::access::require;
+use crate::dto::{ActivityCreate, ActivityResponse, Trace, TracePointDto};
+use crate::error::{FieldError, Loc};
+use crate::extract::{path_id, query_pairs, Json};
+use crate::{ApiError, AppState, Caller};
+
+const ACTIVITY_NOT_FOUND: ApiError = ApiError::NotFound("Activity not found");
+
+fn ids(path: &(String, String)) -> Result<(UserId, ActivityId), ApiError> {
+    Ok((path_id(&path.0, ApiError::user_not_found())?, path_id(&path.1, ACTIVITY_NOT_FOUND)?))
+}
+
+fn activity_not_found(e: ApiError) -> ApiError {
+    if matches!(e, ApiError::NotFound(_)) {
+        ACTIVITY_NOT_FOUND
+    } else {
+        e
+    }
+}
+
+/// The list's query: `limit` (1 to 100, default 50) and `before` (the id
+/// of the last activity of the previous page).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActivitiesQuery {
+    #[param(default = 50, minimum = 1, maximum = 100, required = false)]
+    pub limit: i64,
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub before: Option<ActivityId>,
+}
+
+fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
+    let pairs = query_pairs(req);
+    let last = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let mut errors = Vec::new();
+    let at = |name: &str| vec![Loc::from("query"), Loc::from(name)];
+    let limit = match last("limit").map(|v| v.trim().parse::<i64>()) {
+        None => 50,
+        Some(Err(_)) => {
+            errors.push(FieldError::new(
+                at("limit"),
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            ));
+            50
+        }
+        Some(Ok(n)) if n < 1 => {
+            errors.push(FieldError::new(
+                at("limit"),
+                "greater_than_equal",
+                "Input should be greater than or equal to 1",
+            ));
+            50
+        }
+        Some(Ok(n)) if n > 100 => {
+            errors.push(FieldError::new(at("limit"), "less_than_equal", "Input should be less than or equal to 100"));
+            50
+        }
+        Some(Ok(n)) => n,
+    };
+    let before = match last("before").map(|v| v.trim().parse::<ActivityId>()) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            errors.push(FieldError::new(at("before"), "uuid_parsing", "Input should be a valid UUID"));
+            None
+        }
+    };
+    if errors.is_empty() {
+        Ok(ActivitiesQuery { limit, before })
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// List activities
+///
+/// A user's activities, newest first (`started_at`, then `id`), a page at
+/// a time.
+#[utoipa::path(
+    get, path = "/api/v1/users/{user_id}/activities", tag = "activities",
+    operation_id = "list_activities_api_v1_users__user_id__activities_get",
+    params(("user_id" = String, Path), ActivitiesQuery),
+    responses(
+        (status = 200, description = "A page of activities", body = Vec<ActivityResponse>),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn list_activities(
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let query = activities_query(&req)?;
+    let user: UserId = path_id(&path, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataRead).await?;
+    let page = state.db.run(move |c| activities::list(c, user, query.limit, query.before)).await?.ok_or_else(|| {
+        ApiError::validation(
+            vec![Loc::from("query"), Loc::from("before")],
+            "value_error",
+            "Value error, before names no activity of this user",
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(page.iter().map(ActivityResponse::from).collect::<Vec<_>>()))
+}
+
+/// Record an activity
+#[utoipa::path(
+    post, path = "/api/v1/users/{user_id}/activities", tag = "activities",
+    operation_id = "create_activity_api_v1_users__user_id__activities_post",
+    params(("user_id" = String, Path)),
+    request_body = ActivityCreate,
+    responses(
+        (status = 201, description = "The activity", body = ActivityResponse),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
+        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
+        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn create_activity(
+    caller: Caller,
+    path: web::Path<String>,
+    body: Json<ActivityCreate>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner()?;
+    let user: UserId = path_id(&path, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataWrite).await?;
+    let new = NewActivity {
+        name: new.name,
+        sport: new.sport,
+        started_at: new.started_at,
+        duration_seconds: new.duration_seconds,
+        distance_meters: new.distance_meters,
+    };
+    // The user may be deleted between the check and the write: the
+    // foreign key then refuses the row and this is a 404.
+    let activity = state.db.run(move |c| activities::create(c, user, &new, persistence::now())).await.map_err(|e| {
+        if matches!(e, ApiError::NotFound(_)) {
+            ApiError::user_not_found()
+        } else {
+            e
+        }
+    })?;
+    Ok(HttpResponse::Created()
+        .insert_header((LOCATION, format!("/api/v1/users/{user}/activities/{}", activity.id)))
+        .json(ActivityResponse::from(&activity)))
+}
+
+/// Read an activity
+#[utoipa::path(
+    get, path = "/api/v1/users/{user_id}/activities/{activity_id}", tag = "activities",
+    operation_id = "get_activity_api_v1_users__user_id__activities__activity_id__get",
+    params(("user_id" = String, Path), ("activity_id" = String, Path)),
+    responses(
+        (status = 200, description = "The activity", body = ActivityResponse),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn get_activity(
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataRead).await?;
+    let (_, id) = ids(&path)?;
+    let activity = state.db.run(move |c| activities::find(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
+    Ok(HttpResponse::Ok().json(ActivityResponse::from(&activity)))
+}
+
+/// Delete an activity
+///
+/// Deletes the activity and its trace.
+#[utoipa::path(
+    delete, path = "/api/v1/users/{user_id}/activities/{activity_id}", tag = "activities",
+    operation_id = "delete_activity_api_v1_users__user_id__activities__activity_id__delete",
+    params(("user_id" = String, Path), ("activity_id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn delete_activity(
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataWrite).await?;
+    let (_, id) = ids(&path)?;
+    state.db.run(move |c| activities::delete(c, user, id)).await.map_err(activity_not_found)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Upload a trace
+///
+/// Replaces the activity's whole trace: up to 100,000 points in
+/// non-decreasing time order.
+#[utoipa::path(
+    put, path = "/api/v1/users/{user_id}/activities/{activity_id}/trace", tag = "activities",
+    operation_id = "put_trace_api_v1_users__user_id__activities__activity_id__trace_put",
+    params(("user_id" = String, Path), ("activity_id" = String, Path)),
+    request_body(content = Vec<TracePointDto>, description = "Up to 100,000 points, in time order"),
+    responses(
+        (status = 204, description = "Stored"),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
+        (status = 413, description = "Body over the trace limit", body = crate::dto::HttpErrorDoc),
+        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn put_trace(
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: Json<Trace>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Trace(points) = body.into_inner()?;
+    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataWrite).await?;
+    let (_, id) = ids(&path)?;
+    state.db.run(move |c| activities::put_trace(c, user, id, &points)).await.map_err(activity_not_found)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Read a trace
+///
+/// The activity's points in time order; `[]` when none was uploaded.
+#[utoipa::path(
+    get, path = "/api/v1/users/{user_id}/activities/{activity_id}/trace", tag = "activities",
+    operation_id = "get_trace_api_v1_users__user_id__activities__activity_id__trace_get",
+    params(("user_id" = String, Path), ("activity_id" = String, Path)),
+    responses(
+        (status = 200, description = "The trace", body = Vec<TracePointDto>),
+        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
+        (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
+        (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
+        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
+    ),
+    security(("HTTPBearer" = []))
+)]
+pub async fn get_trace(
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
+    require(&state, &caller, user, Scope::DataRead).await?;
+    let (_, id) = ids(&path)?;
+    let points = state.db.run(move |c| activities::get_trace(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
+    let body =
+        crate::state::blocking(move || serde_json::to_vec(&points.iter().map(TracePointDto::from).collect::<Vec<_>>()))
+            .await?
+            .map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
+}
