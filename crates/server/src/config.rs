@@ -137,7 +137,10 @@ impl Config {
             shutdown_grace: Duration::from_secs(parse("SHUTDOWN_GRACE_SECONDS", 30)?),
             workers: match var("WORKERS") {
                 None => None,
-                Some(_) => Some(parse("WORKERS", 0usize)?),
+                Some(_) => match parse("WORKERS", 0usize)? {
+                    n @ 1..=512 => Some(n),
+                    _ => return Err(ConfigError::Invalid { name: "WORKERS", why: "use 1 to 512".into() }),
+                },
             },
         })
     }

@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod concurrency;
 mod openapi;
 mod outage;
 mod tokens;
