@@ -214,3 +214,31 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<TracePoint>, StoreError> {
         })
         .collect()
 }
+
+/// Every activity of `user`, newest first, each with its trace: what an
+/// export hands over. Two statements, whatever the counts.
+pub fn all_with_traces(conn: &mut AnyConnection, user: UserId) -> Result<Vec<(Activity, Vec<TracePoint>)>, StoreError> {
+    let activities: Vec<Activity> = activities::table
+        .filter(activities::user_id.eq(DbId::from(user)))
+        .order((activities::started_at.desc(), activities::id.desc()))
+        .select(ActivityRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Activity::from)
+        .collect();
+    let traces: Vec<(DbId, Vec<u8>)> = activity_traces::table
+        .filter(activity_traces::user_id.eq(DbId::from(user)))
+        .select((activity_traces::activity_id, activity_traces::points))
+        .load(conn)?;
+    let mut by_activity: std::collections::HashMap<ActivityId, Vec<TracePoint>> = std::collections::HashMap::new();
+    for (id, bytes) in traces {
+        by_activity.insert(id.into(), decode(&bytes)?);
+    }
+    Ok(activities
+        .into_iter()
+        .map(|a| {
+            let trace = by_activity.remove(&a.id).unwrap_or_default();
+            (a, trace)
+        })
+        .collect())
+}

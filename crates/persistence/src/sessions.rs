@@ -104,3 +104,39 @@ pub fn revoke_all(
     }
     Ok(query.set(sessions::revoked_at.eq(Some(DbTime::from(now)))).execute(conn)?)
 }
+
+/// A sign-in as the operator sees it (no secrets: tokens are never stored).
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Every sign-in of `user`, oldest first.
+pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
+    let rows: Vec<(DbId, DbTime, DbTime, Option<DbTime>)> = sessions::table
+        .filter(sessions::user_id.eq(DbId::from(user)))
+        .order((sessions::created_at.asc(), sessions::id.asc()))
+        .select((sessions::id, sessions::created_at, sessions::expires_at, sessions::revoked_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, created_at, expires_at, revoked_at)| SessionInfo {
+            id: id.into(),
+            created_at: created_at.0,
+            expires_at: expires_at.0,
+            revoked_at: revoked_at.map(|t| t.0),
+        })
+        .collect())
+}
+
+/// Drops sign-ins that can no longer authenticate anyone: revoked, or past
+/// their absolute limit. A token naming a dropped sign-in is refused just
+/// as a revoked one is, so this only reclaims space.
+pub fn purge(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let now = DbTime::from(now);
+    Ok(diesel::delete(sessions::table.filter(sessions::revoked_at.is_not_null().or(sessions::expires_at.le(now))))
+        .execute(conn)?)
+}

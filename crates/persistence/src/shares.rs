@@ -209,3 +209,15 @@ pub fn access_facts(
 pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute(conn)?)
 }
+
+/// Every share that names `user`, as subject or grantee, expired ones
+/// included (an export shows what is stored).
+pub fn naming(conn: &mut AnyConnection, user: UserId) -> Result<Vec<Share>, StoreError> {
+    let id = DbId::from(user);
+    let rows = shares::table
+        .filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id)))
+        .order((shares::created_at.asc(), shares::id.asc()))
+        .select(ShareRow::as_select())
+        .load(conn)?;
+    shares_of(rows)
+}

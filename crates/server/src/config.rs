@@ -126,7 +126,10 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or(d.database_url),
             jwt_secret: var("JWT_SECRET"),
             token_ttl: chrono::Duration::seconds(ttl),
-            max_session: chrono::Duration::days(parse("SESSION_MAX_DAYS", 30)?),
+            max_session: match parse("SESSION_MAX_DAYS", 30i64)? {
+                days @ 1..=365 => chrono::Duration::days(days),
+                _ => return Err(ConfigError::Invalid { name: "SESSION_MAX_DAYS", why: "use 1 to 365".into() }),
+            },
             registration_open,
             cookie_secure: flag("COOKIE_SECURE", d.cookie_secure)?,
             pool_size,

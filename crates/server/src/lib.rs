@@ -2,6 +2,7 @@
 //! commands. [`build`] is what `steward serve` runs, and what the tests run
 //! on port 0.
 
+pub mod batch;
 mod config;
 
 use std::net::TcpListener;

@@ -35,6 +35,16 @@ enum Command {
     },
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Drop expired shares, sign-ins that can no longer authenticate, and
+    /// stale sign-in failure counts. Safe to run at any time, from cron.
+    PurgeExpired,
+    /// Print every row that belongs to a user (and the users it manages)
+    /// as one JSON document: what a person gets when asking for their data.
+    Export {
+        /// The user's id.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +66,26 @@ fn main() -> anyhow::Result<()> {
             println!("admin {} ({})", user.id, email);
             Ok(())
         }
+        Command::PurgeExpired => {
+            let pool = open_pool(&config)?;
+            let purged = server::batch::purge_expired(&pool, persistence::now())?;
+            println!(
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s)",
+                purged.shares, purged.sessions, purged.throttles
+            );
+            Ok(())
+        }
+        Command::Export { user } => {
+            let id: domain::UserId = user.parse().context("--user must be a user id (a UUID)")?;
+            let pool = open_pool(&config)?;
+            match server::batch::export(&pool, id)? {
+                Some(doc) => {
+                    println!("{}", serde_json::to_string_pretty(&doc)?);
+                    Ok(())
+                }
+                None => anyhow::bail!("no user {id}"),
+            }
+        }
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&api::openapi::document())?);
             Ok(())
@@ -69,6 +99,13 @@ fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(addr = %config.bind_addr, port = running.port, config = ?config, "steward listening");
         running.server.await.context("server")
     })
+}
+
+/// A pool on DATABASE_URL, migrated: the jobs run against the current schema.
+fn open_pool(config: &Config) -> anyhow::Result<persistence::Pool> {
+    let pool = persistence::Pool::open(&config.database_url, &persistence::PoolOptions::default())?;
+    pool.migrate()?;
+    Ok(pool)
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -82,3 +82,19 @@ fn create_admin_reads_the_password_from_stdin_and_migrate_is_idempotent() {
     drop(pool);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_batch_commands_run_without_the_server() {
+    let dir = std::env::temp_dir().join(format!("steward-cli-{}", uuid::Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}/steward.db", dir.display());
+    let out = steward().arg("purge-expired").env("DATABASE_URL", &url).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("purged 0 expired share(s)"));
+    let missing = uuid::Uuid::new_v4();
+    let out = steward().args(["export", "--user", &missing.to_string()]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(!out.status.success(), "no such user");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&missing.to_string()));
+    let out = steward().args(["export", "--user", "nope"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UUID"));
+    let _ = std::fs::remove_dir_all(dir);
+}

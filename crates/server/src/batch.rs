@@ -1,0 +1,97 @@
+//! Jobs that run without the HTTP server, on the domain and persistence
+//! crates directly: what the platform's batch jobs do with Steward's data.
+
+use chrono::{DateTime, Utc};
+use domain::{Share, User, UserId};
+use persistence::{activities, sessions, shares, throttle, users, Pool, StoreError};
+use serde_json::{json, Value};
+
+/// What `purge-expired` removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub shares: usize,
+    pub sessions: usize,
+    pub throttles: usize,
+}
+
+/// Drops expired shares, sign-ins that can no longer authenticate (revoked
+/// or past their limit), and sign-in failure counts whose window is over.
+/// None of them grants or refuses anything any more: this reclaims space.
+pub fn purge_expired(pool: &Pool, now: DateTime<Utc>) -> Result<Purged, StoreError> {
+    let mut conn = pool.get()?;
+    persistence::transaction(&mut conn, |c| {
+        Ok(Purged {
+            shares: shares::purge_expired(c, now)?,
+            sessions: sessions::purge(c, now)?,
+            throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+        })
+    })
+}
+
+fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "display_name": user.display_name(),
+        "admin": user.admin,
+        "is_managed": user.is_managed(),
+        "manager_id": user.manager_id,
+        "registered_at": user.registered_at,
+    })
+}
+
+fn share_json(share: &Share) -> Value {
+    json!({
+        "id": share.id,
+        "subject_id": share.subject,
+        "grantee_id": share.grantee,
+        "scopes": share.scopes,
+        "created_at": share.created_at,
+        "expires_at": share.expires_at,
+    })
+}
+
+fn data_json(conn: &mut persistence::AnyConnection, user: &User) -> Result<Value, StoreError> {
+    let activities = activities::all_with_traces(conn, user.id)?;
+    let sessions = sessions::of_user(conn, user.id)?;
+    Ok(json!({
+        "user": user_json(user),
+        "sign_ins": sessions.iter().map(|s| json!({
+            "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
+        })).collect::<Vec<_>>(),
+        "shares": shares::naming(conn, user.id)?.iter().map(share_json).collect::<Vec<_>>(),
+        "activities": activities.iter().map(|(a, trace)| json!({
+            "id": a.id,
+            "name": a.name,
+            "sport": a.sport,
+            "started_at": a.started_at,
+            "duration_seconds": a.duration_seconds,
+            "distance_meters": a.distance_meters,
+            "created_at": a.created_at,
+            "trace": trace.iter().map(|p| json!({
+                "time": p.time, "lat": p.lat, "lon": p.lon, "elevation": p.elevation, "heart_rate": p.heart_rate,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// Every row that belongs to a user, as one JSON document: what a person
+/// gets when asking for their data. An account's document holds the users
+/// it manages, each with their own data. Password hashes are not data the
+/// person gave in a usable form and are left out; tokens are never stored.
+/// `Ok(None)` when there is no such user. Read in one transaction, so the
+/// document is a consistent snapshot.
+pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
+    let mut conn = pool.get()?;
+    persistence::transaction(&mut conn, |c| {
+        let Some(user) = users::find(c, id)? else { return Ok(None) };
+        let mut doc = data_json(c, &user)?;
+        let managed = users::list_managed(c, id)?;
+        let managed: Result<Vec<Value>, StoreError> = managed.iter().map(|m| data_json(c, m)).collect();
+        doc["managed_users"] = Value::Array(managed?);
+        doc["exported_at"] = json!(persistence::now());
+        Ok(Some(doc))
+    })
+}

@@ -1,0 +1,61 @@
+//! The batch jobs, on data made through the API.
+
+use chrono::{Duration, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::body;
+use crate::on_both_backends;
+
+on_both_backends! {
+    async fn export_holds_every_row_of_a_user_and_its_managed_users(app) {
+        let ada = app.account("ada@example.org").await;
+        let coach = app.account("coach@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let res = app.post_json(&format!("/api/v1/users/{kim}/activities"), Some(&ada.token),
+            &json!({"name": "run", "sport": "running", "started_at": "2026-11-28T07:00:00Z"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let act = body(res).await["id"].as_str().unwrap().to_owned();
+        let trace = json!([{"time": "2026-11-28T07:00:00Z", "lat": 1.0, "lon": 2.0, "heart_rate": 100}]);
+        let res = app.request(Method::PUT, &format!("/api/v1/users/{kim}/activities/{act}/trace"), Some(&ada.token))
+            .json(&trace).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let res = app.post_json("/api/v1/shares/", Some(&ada.token),
+            &json!({"grantee_email": "coach@example.org", "scopes": ["data:read"], "user_id": kim})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+
+        let doc = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().expect("ada exists");
+        assert_eq!(doc["user"]["id"], json!(ada.id));
+        assert_eq!(doc["user"]["email"], json!("ada@example.org"));
+        assert_eq!(doc["sign_ins"].as_array().unwrap().len(), 1);
+        let managed = &doc["managed_users"][0];
+        assert_eq!(managed["user"]["id"], json!(kim));
+        assert_eq!(managed["activities"][0]["id"], json!(act));
+        assert_eq!(managed["activities"][0]["trace"][0]["heart_rate"], json!(100));
+        assert_eq!(managed["shares"][0]["grantee_id"], json!(coach.id));
+        let text = doc.to_string();
+        assert!(!text.contains("argon2"), "no password hash in an export");
+        assert!(!text.contains(&ada.token), "no token in an export");
+        assert!(server::batch::export(&app.pool, domain::UserId::new()).unwrap().is_none());
+    }
+
+    async fn purge_expired_drops_only_what_can_no_longer_grant_or_sign_in(app) {
+        let ada = app.account("ada@example.org").await;
+        app.account("coach@example.org").await;
+        let soon = (Utc::now() + Duration::seconds(30)).to_rfc3339();
+        let res = app.post_json("/api/v1/shares/", Some(&ada.token),
+            &json!({"grantee_email": "coach@example.org", "scopes": ["data:read"], "expires_at": soon})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let other = body(app.sign_in("ada@example.org", crate::helpers::PASSWORD).await).await["access_token"]
+            .as_str().unwrap().to_owned();
+        let res = app.request(Method::POST, "/api/v1/auth/logout", Some(&other)).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+        let now = persistence::now();
+        let purged = server::batch::purge_expired(&app.pool, now).unwrap();
+        assert_eq!((purged.shares, purged.sessions), (0, 1), "the live share stays; the revoked sign-in goes");
+        assert_eq!(app.get("/api/v1/auth/me", &ada.token).await.status(), StatusCode::OK, "live sign-ins stay");
+        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1)).unwrap();
+        assert_eq!(purged.shares, 1, "the share has ended by then");
+    }
+}
