@@ -26,6 +26,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/openapi.json", web::get().to(openapi_json))
+        .route(
+            "/docs",
+            web::get()
+                .to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .external_urls_from_iter_unchecked([("/docs/openapi.json", openapi::docs_document())])
+                .config(utoipa_swagger_ui::Config::default().persist_authorization(true).try_it_out_enabled(true)),
+        )
         .service(
             web::scope("/api/v1")
                 .route("/users/", web::get().to(users::list_users))
