@@ -488,11 +488,34 @@ impl From<TracePointDto> for domain::TracePoint {
 pub struct Trace(pub Vec<domain::TracePoint>);
 
 fn trace_faults(points: &[domain::TracePoint]) -> Vec<FieldError> {
+    trace_faults_at(points, |i| i)
+}
+
+/// The domain's faults for `points`, placed at `index_of(i)` in the body.
+fn trace_faults_at(points: &[domain::TracePoint], index_of: impl Fn(usize) -> usize) -> Vec<FieldError> {
     use crate::Loc;
     domain::check_trace(points)
         .into_iter()
-        .map(|f| FieldError::new(vec![Loc::from("body"), Loc::Index(f.index), Loc::from(f.field)], f.kind, f.msg))
+        .map(|f| {
+            FieldError::new(vec![Loc::from("body"), Loc::Index(index_of(f.index)), Loc::from(f.field)], f.kind, f.msg)
+        })
         .collect()
+}
+
+/// Where a field's faults stand among a point's: the domain's order.
+fn field_rank(loc: &[crate::Loc]) -> (usize, usize) {
+    use crate::Loc;
+    let index = match loc.get(1) {
+        Some(Loc::Index(i)) => *i,
+        _ => 0,
+    };
+    let rank = match loc.get(2) {
+        Some(Loc::Name(n)) => {
+            ["lat", "lon", "elevation", "heart_rate", "time"].iter().position(|f| f == n).unwrap_or(5)
+        }
+        _ => 6,
+    };
+    (index, rank)
 }
 
 fn too_many_points() -> FieldError {
@@ -540,7 +563,10 @@ impl FromJson for Trace {
             return Err(vec![too_many_points()]);
         }
         let mut errors = Vec::new();
+        // The points that parsed, with their place in the body: the domain's
+        // checks run on them too, so one response lists every fault.
         let mut points = Vec::with_capacity(items.len());
+        let mut places = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let mut f = match Fields::at(item, vec![Loc::from("body"), Loc::Index(i)]) {
                 Ok(f) => f,
@@ -561,13 +587,15 @@ impl FromJson for Trace {
                 elevation: elevation.unwrap().flatten(),
                 heart_rate: heart_rate.unwrap().flatten().map(|h| h.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
             }) {
-                Ok(p) => points.push(p),
+                Ok(p) => {
+                    points.push(p);
+                    places.push(i);
+                }
                 Err(e) => errors.extend(e),
             }
         }
-        if errors.is_empty() {
-            errors = trace_faults(&points);
-        }
+        errors.extend(trace_faults_at(&points, |i| places[i]));
+        errors.sort_by_key(|e| field_rank(&e.loc));
         if errors.is_empty() {
             Ok(Trace(points))
         } else {

@@ -37,17 +37,20 @@ pub struct AppState {
     pub db: Db,
     pub tokens: Tokens,
     pub config: ApiConfig,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The database, reached only from the blocking pool.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
+    wait: prometheus::Histogram,
+    timeouts: prometheus::IntCounter,
 }
 
 impl Db {
-    pub fn new(pool: Pool) -> Db {
-        Db { pool }
+    pub fn new(pool: Pool, metrics: &crate::metrics::Metrics) -> Db {
+        Db { pool, wait: metrics.pool_wait.clone(), timeouts: metrics.pool_timeouts.clone() }
     }
 
     pub fn pool(&self) -> &Pool {
@@ -63,11 +66,13 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, wait, timeouts) = (self.pool.clone(), self.wait.clone(), self.timeouts.clone());
         let span = tracing::Span::current();
         web::block(move || {
             span.in_scope(|| {
-                let mut conn = pool.get()?;
+                let timer = wait.start_timer();
+                let mut conn = pool.get().inspect_err(|_| timeouts.inc())?;
+                timer.observe_duration();
                 f(&mut conn)
             })
         })

@@ -41,6 +41,10 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub shutdown_grace: Duration,
     pub workers: Option<usize>,
+    /// Serve `GET /metrics` (`METRICS`).
+    pub metrics: bool,
+    /// Serve metrics on this address instead of `BIND_ADDR` (`METRICS_BIND_ADDR`).
+    pub metrics_bind_addr: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -72,6 +76,8 @@ impl Default for Config {
             trust_forwarded_for: false,
             shutdown_grace: Duration::from_secs(30),
             workers: None,
+            metrics: true,
+            metrics_bind_addr: None,
         }
     }
 }
@@ -145,6 +151,8 @@ impl Config {
                     _ => return Err(ConfigError::Invalid { name: "WORKERS", why: "use 1 to 512".into() }),
                 },
             },
+            metrics: flag("METRICS", d.metrics)?,
+            metrics_bind_addr: var("METRICS_BIND_ADDR"),
         })
     }
 

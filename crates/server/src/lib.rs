@@ -9,6 +9,7 @@ use std::net::TcpListener;
 
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
+use actix_web_prom::PrometheusMetricsBuilder;
 use api::auth::{TokenConfig, Tokens};
 use api::{ApiConfig, AppState, Db};
 use persistence::{Pool, PoolOptions};
@@ -31,7 +32,13 @@ pub enum StartError {
 pub struct Running {
     pub server: actix_web::dev::Server,
     pub port: u16,
+    /// The metrics listener, when `METRICS_BIND_ADDR` puts it apart.
+    pub metrics_server: Option<(actix_web::dev::Server, u16)>,
     pub pool: Pool,
+}
+
+fn other(e: impl std::fmt::Display) -> StartError {
+    StartError::Other(e.to_string())
 }
 
 /// Opens the pool, applies migrations, and binds the HTTP server.
@@ -53,8 +60,10 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
         audience: "steward".into(),
     })
     .map_err(StartError::Other)?;
+    let metrics = api::metrics::Metrics::new(&pool).map_err(other)?;
     let state = web::Data::new(AppState {
-        db: Db::new(pool.clone()),
+        db: Db::new(pool.clone(), &metrics),
+        metrics: metrics.clone(),
         tokens,
         config: ApiConfig {
             registration_open: config.registration_open,
@@ -68,6 +77,16 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
         .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?;
     let port = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?.port();
     let body_limit = config.body_limit;
+    // Requests by route template (never the raw path: ids would make a
+    // series per user) and status, and their latency.
+    let mut prometheus = PrometheusMetricsBuilder::new("steward")
+        .registry(metrics.registry.clone())
+        .mask_unmatched_patterns("UNMATCHED")
+        .buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]);
+    if config.metrics && config.metrics_bind_addr.is_none() {
+        prometheus = prometheus.endpoint("/metrics");
+    }
+    let prometheus = prometheus.build().map_err(other)?;
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -75,16 +94,47 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             .app_data(web::FormConfig::default().limit(body_limit))
             .wrap(from_fn(api::auth::add_refreshed_token))
             .wrap(Compress::default())
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(prometheus.clone())
+            .wrap(from_fn(api::request_log::log_requests))
             .configure(api::configure)
     })
     .listen(listener)
     .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?
+    // Signals are the binary's business (`main` stops gracefully on both
+    // SIGTERM and Ctrl-C; actix would force-stop on SIGINT).
+    .disable_signals()
     .shutdown_timeout(config.shutdown_grace.as_secs());
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    Ok(Running { server: server.run(), port, pool })
+    let metrics_server = match (&config.metrics_bind_addr, config.metrics) {
+        (Some(addr), true) => Some(metrics_server(addr, metrics)?),
+        _ => None,
+    };
+    Ok(Running { server: server.run(), port, metrics_server, pool })
+}
+
+/// `GET /metrics` alone, on its own address (e.g. one only the monitoring
+/// network reaches).
+fn metrics_server(addr: &str, metrics: api::metrics::Metrics) -> Result<(actix_web::dev::Server, u16), StartError> {
+    let listener = TcpListener::bind(addr).map_err(|source| StartError::Bind { addr: addr.to_owned(), source })?;
+    let port = listener.local_addr().map_err(other)?.port();
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new().route(
+            "/metrics",
+            web::get().to(move || {
+                let body = metrics.render();
+                async move { actix_web::HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(body) }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .map_err(|source| StartError::Bind { addr: addr.to_owned(), source })?
+    .run();
+    Ok((server, port))
 }
 
 /// Creates an admin account, or makes an existing account an admin and

@@ -97,8 +97,37 @@ fn serve(config: Config) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let running = server::build(&config)?;
         tracing::info!(addr = %config.bind_addr, port = running.port, config = ?config, "steward listening");
-        running.server.await.context("server")
+        let handle = running.server.handle();
+        let metrics = running.metrics_server.map(|(server, port)| {
+            tracing::info!(port, "metrics listening");
+            let handle = server.handle();
+            actix_web::rt::spawn(server);
+            handle
+        });
+        // SIGTERM and Ctrl-C both stop gracefully: no new connections, the
+        // requests in flight finish (within SHUTDOWN_GRACE_SECONDS), then
+        // the workers end and the pools close as they are dropped.
+        actix_web::rt::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing requests in flight");
+            if let Some(metrics) = metrics {
+                metrics.stop(true).await;
+            }
+            handle.stop(true).await;
+        });
+        running.server.await.context("server")?;
+        tracing::info!("stopped");
+        Ok(())
     })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("install the SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }
 
 /// A pool on DATABASE_URL, migrated: the jobs run against the current schema.

@@ -170,6 +170,7 @@ pub async fn login(
     if let Some(wait) = wait {
         // Round up: a client that waits Retry-After seconds must get through.
         let secs = (wait.num_milliseconds() + 999) / 1000;
+        state.metrics.signin_throttled.inc();
         return Err(ApiError::TooManyRequests { retry_after_secs: secs.max(1) as u64 });
     }
 
@@ -183,6 +184,7 @@ pub async fn login(
                 throttle::record_failure(c, &client_key, now, Policy::CLIENT.window_cutoff(now))
             })
             .await?;
+        state.metrics.signin_failures.inc();
         return Err(BAD_CREDENTIALS);
     };
 

@@ -32,6 +32,8 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub address: String,
+    /// The metrics listener's port, when metrics have an address of their own.
+    pub metrics_port: Option<u16>,
     pub client: Client,
     pub pool: Pool,
     pub config: server::Config,
@@ -67,8 +69,12 @@ impl TestApp {
         let running = server::build(&config).expect("the server starts");
         let address = format!("http://127.0.0.1:{}", running.port);
         actix_rt::spawn(running.server);
+        let metrics_port = running.metrics_server.map(|(metrics, port)| {
+            actix_rt::spawn(metrics);
+            port
+        });
         let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { address, client, pool: running.pool, config, db }
+        TestApp { address, metrics_port, client, pool: running.pool, config, db }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@ mod batch;
 mod cli;
 mod concurrency;
 mod openapi;
+mod operations;
 mod outage;
 mod tokens;
 mod users;
