@@ -488,17 +488,10 @@ impl From<TracePointDto> for domain::TracePoint {
 pub struct Trace(pub Vec<domain::TracePoint>);
 
 fn trace_faults(points: &[domain::TracePoint]) -> Vec<FieldError> {
-    trace_faults_at(points, |i| i)
-}
-
-/// The domain's faults for `points`, placed at `index_of(i)` in the body.
-fn trace_faults_at(points: &[domain::TracePoint], index_of: impl Fn(usize) -> usize) -> Vec<FieldError> {
     use crate::Loc;
     domain::check_trace(points)
         .into_iter()
-        .map(|f| {
-            FieldError::new(vec![Loc::from("body"), Loc::Index(index_of(f.index)), Loc::from(f.field)], f.kind, f.msg)
-        })
+        .map(|f| FieldError::new(vec![Loc::from("body"), Loc::Index(f.index), Loc::from(f.field)], f.kind, f.msg))
         .collect()
 }
 
@@ -562,39 +555,74 @@ impl FromJson for Trace {
         if items.len() > domain::TRACE_MAX_POINTS {
             return Err(vec![too_many_points()]);
         }
+        // Every point is checked whole: a field that does not parse gets a
+        // harmless stand-in (the previous time, 0 for a coordinate, none for
+        // the optional ones) so the domain's checks still run on the rest,
+        // and the domain's faults on stand-ins are dropped. So one response
+        // lists every fault of every point.
         let mut errors = Vec::new();
-        // The points that parsed, with their place in the body: the domain's
-        // checks run on them too, so one response lists every fault.
         let mut points = Vec::with_capacity(items.len());
-        let mut places = Vec::with_capacity(items.len());
+        let mut stand_ins: std::collections::HashSet<(usize, &str)> = Default::default();
+        let mut last_time = chrono::DateTime::<Utc>::MIN_UTC;
         for (i, item) in items.iter().enumerate() {
-            let mut f = match Fields::at(item, vec![Loc::from("body"), Loc::Index(i)]) {
-                Ok(f) => f,
+            let mut mark = |field| {
+                stand_ins.insert((i, field));
+            };
+            let f = Fields::at(item, vec![Loc::from("body"), Loc::Index(i)]);
+            let (time, lat, lon, elevation, heart_rate) = match f {
+                Ok(mut f) => {
+                    let fields = (
+                        f.required("time", datetime),
+                        f.required("lat", number),
+                        f.required("lon", number),
+                        f.optional("elevation", nullable(number)),
+                        f.optional("heart_rate", nullable(int_at_least(i64::MIN))),
+                    );
+                    if let Err(e) = f.finish(|| ()) {
+                        errors.extend(e);
+                    }
+                    fields
+                }
                 Err(e) => {
                     errors.extend(e);
-                    continue;
+                    (None, None, None, None, None)
                 }
             };
-            let time = f.required("time", datetime);
-            let lat = f.required("lat", number);
-            let lon = f.required("lon", number);
-            let elevation = f.optional("elevation", nullable(number));
-            let heart_rate = f.optional("heart_rate", nullable(int_at_least(i64::MIN)));
-            match f.finish(|| domain::TracePoint {
-                time: time.unwrap(),
-                lat: lat.unwrap(),
-                lon: lon.unwrap(),
-                elevation: elevation.unwrap().flatten(),
-                heart_rate: heart_rate.unwrap().flatten().map(|h| h.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
-            }) {
-                Ok(p) => {
-                    points.push(p);
-                    places.push(i);
-                }
-                Err(e) => errors.extend(e),
-            }
+            let time = time.unwrap_or_else(|| {
+                mark("time");
+                last_time
+            });
+            last_time = time;
+            let point = domain::TracePoint {
+                time,
+                lat: lat.unwrap_or_else(|| {
+                    mark("lat");
+                    0.0
+                }),
+                lon: lon.unwrap_or_else(|| {
+                    mark("lon");
+                    0.0
+                }),
+                elevation: elevation
+                    .unwrap_or_else(|| {
+                        mark("elevation");
+                        None
+                    })
+                    .flatten(),
+                heart_rate: heart_rate
+                    .unwrap_or_else(|| {
+                        mark("heart_rate");
+                        None
+                    })
+                    .flatten()
+                    .map(|h| h.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+            };
+            points.push(point);
         }
-        errors.extend(trace_faults_at(&points, |i| places[i]));
+        errors.extend(trace_faults(&points).into_iter().filter(|e| match (&e.loc[1], &e.loc[2]) {
+            (Loc::Index(i), Loc::Name(field)) => !stand_ins.contains(&(*i, field.as_str())),
+            _ => true,
+        }));
         errors.sort_by_key(|e| field_rank(&e.loc));
         if errors.is_empty() {
             Ok(Trace(points))

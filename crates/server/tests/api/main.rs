@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod activities;
 mod auth;
 mod batch;
 mod cli;
@@ -12,6 +13,7 @@ mod concurrency;
 mod openapi;
 mod operations;
 mod outage;
+mod shares;
 mod tokens;
 mod users;
 mod validation;
