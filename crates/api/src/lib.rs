@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dto;
 mod error;
 pub mod extract;
+pub mod header_limit;
 pub mod metrics;
 pub mod openapi;
 pub mod request_log;

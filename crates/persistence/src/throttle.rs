@@ -62,10 +62,16 @@ pub fn record_failure(
     Ok(row.into())
 }
 
-/// The failures recorded for each of `keys` (missing keys have none).
-pub fn failures(conn: &mut AnyConnection, keys: &[&str]) -> Result<Vec<Failures>, StoreError> {
-    let rows = signin_throttle::table.filter(signin_throttle::key.eq_any(keys)).select(Row::as_select()).load(conn)?;
-    Ok(rows.into_iter().map(Failures::from).collect())
+/// The failures recorded for each of `keys`, in the order of `keys`
+/// (`None` for a key without any).
+pub fn failures(conn: &mut AnyConnection, keys: &[&str]) -> Result<Vec<Option<Failures>>, StoreError> {
+    let rows: Vec<(String, Row)> = signin_throttle::table
+        .filter(signin_throttle::key.eq_any(keys))
+        .select((signin_throttle::key, Row::as_select()))
+        .load(conn)?;
+    let mut by_key: std::collections::HashMap<String, Failures> =
+        rows.into_iter().map(|(k, row)| (k, Failures::from(row))).collect();
+    Ok(keys.iter().map(|k| by_key.remove(*k)).collect())
 }
 
 /// Forgets the failures of `key` (after a successful sign-in).

@@ -41,6 +41,9 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     pub shutdown_grace: Duration,
     pub workers: Option<usize>,
+    /// How long a client has to send a request's head before a 408
+    /// (`REQUEST_TIMEOUT_MS`): slow clients cannot hold connections open.
+    pub request_timeout: Duration,
     /// Serve `GET /metrics` (`METRICS`).
     pub metrics: bool,
     /// Serve metrics on this address instead of `BIND_ADDR` (`METRICS_BIND_ADDR`).
@@ -76,6 +79,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             shutdown_grace: Duration::from_secs(30),
             workers: None,
+            request_timeout: Duration::from_secs(5),
             metrics: true,
             metrics_bind_addr: None,
         }
@@ -151,6 +155,7 @@ impl Config {
                     _ => return Err(ConfigError::Invalid { name: "WORKERS", why: "use 1 to 512".into() }),
                 },
             },
+            request_timeout: Duration::from_millis(parse("REQUEST_TIMEOUT_MS", 5000)?),
             metrics: flag("METRICS", d.metrics)?,
             metrics_bind_addr: var("METRICS_BIND_ADDR"),
         })

@@ -6,6 +6,7 @@ pub mod batch;
 mod config;
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
@@ -94,6 +95,7 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             .app_data(web::FormConfig::default().limit(body_limit))
             .wrap(from_fn(api::auth::add_refreshed_token))
             .wrap(Compress::default())
+            .wrap(from_fn(api::header_limit::limit_headers))
             .wrap(prometheus.clone())
             .wrap(from_fn(api::request_log::log_requests))
             .configure(api::configure)
@@ -103,6 +105,8 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     // Signals are the binary's business (`main` stops gracefully on both
     // SIGTERM and Ctrl-C; actix would force-stop on SIGINT).
     .disable_signals()
+    .client_request_timeout(config.request_timeout)
+    .client_disconnect_timeout(Duration::from_secs(1))
     .shutdown_timeout(config.shutdown_grace.as_secs());
     if let Some(workers) = config.workers {
         server = server.workers(workers);

@@ -165,8 +165,13 @@ pub async fn login(
             Ok((failures, users::find_account_by_email(c, &normalized)?))
         })
         .await?;
-    // Each key is judged by its own policy; the longest wait wins.
-    let wait = failures.iter().zip([Policy::ACCOUNT, Policy::CLIENT]).filter_map(|(f, p)| p.retry_after(f, now)).max();
+    // Each key is judged by its own policy (`failures` keeps the order of
+    // the keys asked for); the longest wait wins.
+    let wait = failures
+        .iter()
+        .zip([Policy::ACCOUNT, Policy::CLIENT])
+        .filter_map(|(f, p)| f.as_ref().and_then(|f| p.retry_after(f, now)))
+        .max();
     if let Some(wait) = wait {
         // Round up: a client that waits Retry-After seconds must get through.
         let secs = (wait.num_milliseconds() + 999) / 1000;

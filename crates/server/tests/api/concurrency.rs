@@ -27,3 +27,54 @@ on_both_backends! {
         assert_eq!(persistence::users::rows_naming(&mut conn, kim.parse().unwrap()).unwrap(), 0, "no orphan rows");
     }
 }
+
+/// Sends `n` copies of a request at once and counts the statuses.
+async fn at_once<F, Fut>(n: usize, make: F) -> std::collections::BTreeMap<u16, usize>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = reqwest::Response>,
+{
+    let responses = futures_util::future::join_all((0..n).map(|_| make())).await;
+    let mut counts = std::collections::BTreeMap::new();
+    for res in responses {
+        *counts.entry(res.status().as_u16()).or_insert(0) += 1;
+    }
+    counts
+}
+
+on_both_backends! {
+    async fn twenty_deletes_of_one_user_at_once_give_one_204_and_404s(app) {
+        let ada = app.account("ada@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let path = format!("/api/v1/users/{kim}");
+        let counts = at_once(20, || app.delete(&path, &ada.token)).await;
+        assert_eq!(counts, [(204, 1), (404, 19)].into_iter().collect(), "{counts:?}");
+    }
+
+    async fn twenty_registrations_of_one_email_at_once_give_one_201_and_409s(app) {
+        let counts = at_once(20, || app.register("same@example.org", crate::helpers::PASSWORD)).await;
+        assert_eq!(counts, [(201, 1), (409, 19)].into_iter().collect(), "{counts:?}");
+    }
+
+    async fn twenty_identical_grants_at_once_give_one_201_and_409s(app) {
+        let ada = app.account("ada@example.org").await;
+        app.account("coach@example.org").await;
+        let grant = json!({"grantee_email": "coach@example.org", "scopes": ["data:read"]});
+        let counts = at_once(20, || app.post_json("/api/v1/shares/", Some(&ada.token), &grant)).await;
+        assert_eq!(counts, [(201, 1), (409, 19)].into_iter().collect(), "{counts:?}");
+    }
+
+    async fn concurrent_puts_leave_one_of_the_writes(app) {
+        let ada = app.account("ada@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let path = format!("/api/v1/users/{kim}");
+        let names: Vec<String> = (0..20).map(|i| format!("Name {i}")).collect();
+        let bodies: Vec<_> = names.iter().map(|n| json!({"first_name": n, "last_name": n})).collect();
+        let responses = futures_util::future::join_all(bodies.iter().map(|b| app.put_json(&path, &ada.token, b))).await;
+        assert!(responses.iter().all(|r| r.status() == StatusCode::OK), "no 5xx, no conflict");
+        let user = crate::helpers::body(app.get(&path, &ada.token).await).await;
+        let first = user["first_name"].as_str().unwrap();
+        assert!(names.iter().any(|n| n == first), "the final state is one of the writes: {user}");
+        assert_eq!(user["last_name"], user["first_name"], "and all of one write, not a mix");
+    }
+}

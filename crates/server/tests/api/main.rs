@@ -7,9 +7,11 @@ mod helpers;
 
 mod activities;
 mod auth;
+mod authorization;
 mod batch;
 mod cli;
 mod concurrency;
+mod limits;
 mod openapi;
 mod operations;
 mod outage;
