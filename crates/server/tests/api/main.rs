@@ -11,6 +11,7 @@ mod authorization;
 mod batch;
 mod cli;
 mod concurrency;
+mod faults;
 mod limits;
 mod openapi;
 mod operations;

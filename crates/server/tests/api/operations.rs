@@ -67,16 +67,25 @@ async fn every_response_carries_a_request_id_and_a_sane_incoming_one_is_kept() {
 
 /// The `steward` binary, serving on a free port over a fresh SQLite file,
 /// its log lines collected as they come.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    port: u16,
+    pub port: u16,
     logs: Arc<Mutex<Vec<String>>>,
     dir: std::path::PathBuf,
+    owns_dir: bool,
 }
 
 impl Process {
-    fn start(env: &[(&str, &str)]) -> Process {
+    pub fn start(env: &[(&str, &str)]) -> Process {
         let dir = std::env::temp_dir().join(format!("steward-proc-{}", uuid::Uuid::new_v4().simple()));
+        let mut proc = Process::start_in(&dir, env);
+        proc.owns_dir = true;
+        proc
+    }
+
+    /// Starts over the database in `dir`, which outlives the process.
+    pub fn start_in(dir: &std::path::Path, env: &[(&str, &str)]) -> Process {
+        let dir = dir.to_path_buf();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_steward"));
         cmd.current_dir(std::env::temp_dir())
             .env("DATABASE_URL", format!("sqlite://{}/steward.db", dir.display()))
@@ -105,19 +114,19 @@ impl Process {
         let line = rx.recv_timeout(Duration::from_secs(30)).expect("steward says where it listens");
         let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
         let port = v["fields"]["port"].as_u64().expect("the port in the start-up line") as u16;
-        Process { child, port, logs, dir }
+        Process { child, port, logs, dir, owns_dir: false }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn signal(&self, name: &str) {
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
     }
 
-    fn wait(&mut self) -> std::process::ExitStatus {
+    pub fn wait(&mut self) -> std::process::ExitStatus {
         for _ in 0..300 {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
@@ -127,7 +136,7 @@ impl Process {
         panic!("steward did not stop within 30 s");
     }
 
-    fn logs(&self) -> String {
+    pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
 }
@@ -136,7 +145,9 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
