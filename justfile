@@ -34,6 +34,14 @@ migrate:
 openapi:
     cargo run --release -- openapi > openapi.json
 
+# The browser test of the interactive docs (/docs) in headless Chromium; installs chromium if missing.
+docs-test:
+    bash tests/docs/run.sh
+
 # What CI runs.
 ci:
     bash .ci/run
+
+# Contract fuzzing: schemathesis against /openapi.json (installs it into tests/fuzz/.venv if missing).
+fuzz *args:
+    bash tests/fuzz/run.sh {{ args }}

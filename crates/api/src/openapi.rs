@@ -167,7 +167,24 @@ fn operation(op: &mut Map<String, Value>) {
             op.remove("parameters");
         }
     }
+    let json_body = op.get("requestBody").and_then(|b| b.pointer("/content/application~1json")).is_some();
     if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        // The answers every operation of a kind can give, written once here
+        // rather than on each handler.
+        let error = |description: &str| {
+            json!({"description": description,
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}}})
+        };
+        if authenticated {
+            responses.entry("401").or_insert_with(|| error("Not authenticated"));
+        }
+        if json_body {
+            responses.entry("413").or_insert_with(|| error("Body too large"));
+            responses.entry("415").or_insert_with(|| error("Body is not JSON"));
+        }
+        if !op_id.starts_with("healthz") && !op_id.starts_with("readyz") {
+            responses.entry("503").or_insert_with(|| error("Database unavailable"));
+        }
         for response in responses.values_mut() {
             if let Some(schema) =
                 response.pointer_mut("/content/application~1json/schema").and_then(Value::as_object_mut)

@@ -83,6 +83,8 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     let mut prometheus = PrometheusMetricsBuilder::new("steward")
         .registry(metrics.registry.clone())
         .mask_unmatched_patterns("UNMATCHED")
+        // The docs' assets are static files, not API traffic.
+        .exclude_regex("^/docs")
         .buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]);
     if config.metrics && config.metrics_bind_addr.is_none() {
         prometheus = prometheus.endpoint("/metrics");

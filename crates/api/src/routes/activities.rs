@@ -91,11 +91,9 @@ fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
     params(("user_id" = String, Path), ActivitiesQuery),
     responses(
         (status = 200, description = "A page of activities", body = Vec<ActivityResponse>),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -126,13 +124,9 @@ pub async fn list_activities(
     request_body = ActivityCreate,
     responses(
         (status = 201, description = "The activity", body = ActivityResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -173,11 +167,9 @@ pub async fn create_activity(
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
         (status = 200, description = "The activity", body = ActivityResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -202,11 +194,9 @@ pub async fn get_activity(
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -233,13 +223,10 @@ pub async fn delete_activity(
     request_body(content = Vec<TracePointDto>, description = "Up to 100,000 points, in time order"),
     responses(
         (status = 204, description = "Stored"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:write on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
         (status = 413, description = "Body over the trace limit", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -266,11 +253,9 @@ pub async fn put_trace(
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
         (status = 200, description = "The trace", body = Vec<TracePointDto>),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "No data:read on this user", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User or activity not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]

@@ -29,10 +29,7 @@ const BAD_CREDENTIALS: ApiError =
         (status = 401, description = "Registration is closed and no admin is signed in", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "Registration is closed and the caller is not an admin", body = crate::dto::HttpErrorDoc),
         (status = 409, description = "Email already registered", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     )
 )]
 pub async fn register(
@@ -65,7 +62,11 @@ pub async fn register(
     Ok(HttpResponse::Created().insert_header((LOCATION, "/api/v1/auth/me")).json(UserResponse::from(&user)))
 }
 
-/// The credentials of a sign-in: HTTP Basic, else the OAuth2 password form.
+/// The credentials of a sign-in: the OAuth2 password form's `username` and
+/// `password` when the body is that form and has both, else HTTP Basic.
+/// Beside the form, an OAuth2 client sends its own client credentials as
+/// Basic (Swagger UI's default sends an empty `:`), so Basic never overrides
+/// the form's.
 async fn credentials(
     req: &HttpRequest,
     payload: &mut actix_web::dev::Payload,
@@ -78,19 +79,22 @@ async fn credentials(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
         .map(|(_, b64)| b64.trim().to_owned());
-    if let Some(b64) = basic {
+    let decode = |b64: String| -> Result<(String, String), ApiError> {
         let decoded = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| BAD_CREDENTIALS)?;
         let text = String::from_utf8(decoded).map_err(|_| BAD_CREDENTIALS)?;
         let (user, pass) = text.split_once(':').ok_or(BAD_CREDENTIALS)?;
-        return Ok((user.to_owned(), pass.to_owned()));
-    }
+        Ok((user.to_owned(), pass.to_owned()))
+    };
     let is_form = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return Err(ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Basic });
+        return match basic {
+            Some(b64) => decode(b64),
+            None => Err(ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Basic }),
+        };
     }
     let form = web::Form::<Vec<(String, String)>>::from_request(req, payload).await.map_err(|e| {
         if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -101,16 +105,19 @@ async fn credentials(
     })?;
     let field = |name: &str| form.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (username, password) = (field("username"), field("password"));
+    if let (Some(username), Some(password)) = (&username, &password) {
+        return Ok((username.clone(), password.clone()));
+    }
+    if let Some(b64) = basic {
+        return decode(b64);
+    }
     let mut errors = Vec::new();
     for (name, value) in [("username", &username), ("password", &password)] {
         if value.is_none() {
             errors.push(FieldError::new(vec![Loc::from("body"), Loc::from(name)], "missing", "Field required"));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    Ok((username.unwrap_or_default(), password.unwrap_or_default()))
+    Err(ApiError::Validation(errors))
 }
 
 /// The client address used for throttling.
@@ -139,7 +146,6 @@ fn client_key(req: &HttpRequest, state: &AppState) -> String {
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
         (status = 429, description = "Too many failed sign-ins", body = crate::dto::HttpErrorDoc,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security((), ("HTTPBasic" = []))
 )]
@@ -244,9 +250,7 @@ pub struct LogoutQuery {
     params(LogoutQuery),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -275,12 +279,8 @@ pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "The current password is wrong", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -323,8 +323,6 @@ async fn check_password(state: &AppState, id: domain::UserId, password: String) 
     get, path = "/api/v1/auth/me", tag = "auth", operation_id = "read_me_api_v1_auth_me_get",
     responses(
         (status = 200, description = "The caller's account", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -341,12 +339,8 @@ pub async fn read_me(caller: Caller) -> HttpResponse {
     request_body = AccountDelete,
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "The password is wrong", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]

@@ -58,13 +58,9 @@ async fn role(state: &AppState, caller: &Caller, raw_id: &str) -> Result<(Share,
     request_body = ShareCreate,
     responses(
         (status = 201, description = "The share", body = ShareResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "No such user of the caller's, or no account with that e-mail", body = crate::dto::HttpErrorDoc),
         (status = 409, description = "The grantee already holds a share on this user", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -112,8 +108,6 @@ pub async fn create_share(
     get, path = "/api/v1/shares/", tag = "shares", operation_id = "list_shares_api_v1_shares__get",
     responses(
         (status = 200, description = "Granted and received shares", body = SharesList),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -138,13 +132,9 @@ pub async fn list_shares(caller: Caller, state: web::Data<AppState>) -> Result<H
     request_body = ShareUpdate,
     responses(
         (status = 200, description = "The changed share", body = ShareResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 403, description = "The grantee may leave a share, not change it", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "Share not found", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -176,10 +166,8 @@ pub async fn update_share(
     params(("share_id" = String, Path)),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "Share not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]

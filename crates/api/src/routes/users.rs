@@ -32,9 +32,7 @@ pub struct ListUsersQuery {
     params(ListUsersQuery),
     responses(
         (status = 200, description = "Successful Response", body = Vec<UserSummary>),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -82,11 +80,7 @@ pub async fn list_users(
     responses(
         (status = 201, description = "Successful Response", body = UserResponse,
             headers(("Location" = String, description = "The new user's URL"))),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -123,10 +117,8 @@ async fn managed_by(state: &AppState, caller: &Caller, raw_id: &str) -> Result<d
     params(("user_id" = String, Path)),
     responses(
         (status = 200, description = "Successful Response", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -148,12 +140,8 @@ pub async fn get_managed_user(
     request_body = ManagedUserUpdate,
     responses(
         (status = 200, description = "Successful Response", body = UserResponse),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
-        (status = 413, description = "Body too large", body = crate::dto::HttpErrorDoc),
-        (status = 415, description = "Body is not JSON", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
@@ -188,10 +176,8 @@ pub async fn update_managed_user(
     params(("user_id" = String, Path)),
     responses(
         (status = 204, description = "Successful Response"),
-        (status = 401, description = "Not authenticated", body = crate::dto::HttpErrorDoc),
         (status = 404, description = "User not found", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 503, description = "Database unavailable", body = crate::dto::HttpErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]

@@ -72,6 +72,14 @@ on_both_backends! {
             .form(&[("username", "ada@example.org"), ("password", PASSWORD), ("grant_type", "password")])
             .send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
+        // An OAuth2 client sends its own (here empty) client credentials as
+        // Basic beside the form, as the interactive docs do: the form's
+        // user signs in.
+        let res = app.request(Method::POST, "/api/v1/auth/token", None)
+            .header("authorization", "Basic Og==")
+            .form(&[("username", "ada@example.org"), ("password", PASSWORD), ("grant_type", "password")])
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "the form wins over client credentials");
         let res = app.request(Method::POST, "/api/v1/auth/token", None)
             .form(&[("username", "ada@example.org")]).send().await.unwrap();
         assert_422(res, &[(json!(["body", "password"]), "missing")], "form without password").await;
