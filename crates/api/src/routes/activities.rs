@@ -14,8 +14,25 @@ use crate::{ApiError, AppState, Caller};
 
 const ACTIVITY_NOT_FOUND: ApiError = ApiError::NotFound("Activity not found");
 
-fn ids(path: &(String, String)) -> Result<(UserId, ActivityId), ApiError> {
-    Ok((path_id(&path.0, ApiError::user_not_found())?, path_id(&path.1, ACTIVITY_NOT_FOUND)?))
+/// The `{user_id}` of a path, once the caller is known to hold `needed`
+/// on it (404 or 403 otherwise, as `access::require` decides).
+async fn subject(state: &AppState, caller: &Caller, raw: &str, needed: Scope) -> Result<UserId, ApiError> {
+    let user: UserId = path_id(raw, ApiError::user_not_found())?;
+    require(state, caller, user, needed).await?;
+    Ok(user)
+}
+
+/// `{user_id}` and `{activity_id}`, authorized as [`subject`]. The
+/// activity's id is read after access is decided, so a stranger learns
+/// nothing from a malformed one.
+async fn activity(
+    state: &AppState,
+    caller: &Caller,
+    path: &(String, String),
+    needed: Scope,
+) -> Result<(UserId, ActivityId), ApiError> {
+    let user = subject(state, caller, &path.0, needed).await?;
+    Ok((user, path_id(&path.1, ACTIVITY_NOT_FOUND)?))
 }
 
 fn activity_not_found(e: ApiError) -> ApiError {
@@ -104,8 +121,7 @@ pub async fn list_activities(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let query = activities_query(&req)?;
-    let user: UserId = path_id(&path, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataRead).await?;
+    let user = subject(&state, &caller, &path, Scope::DataRead).await?;
     let page = state.db.run(move |c| activities::list(c, user, query.limit, query.before)).await?.ok_or_else(|| {
         ApiError::validation(
             vec![Loc::from("query"), Loc::from("before")],
@@ -137,8 +153,7 @@ pub async fn create_activity(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.into_inner()?;
-    let user: UserId = path_id(&path, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataWrite).await?;
+    let user = subject(&state, &caller, &path, Scope::DataWrite).await?;
     let new = NewActivity {
         name: new.name,
         sport: new.sport,
@@ -178,9 +193,7 @@ pub async fn get_activity(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataRead).await?;
-    let (_, id) = ids(&path)?;
+    let (user, id) = activity(&state, &caller, &path, Scope::DataRead).await?;
     let activity = state.db.run(move |c| activities::find(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
     Ok(HttpResponse::Ok().json(ActivityResponse::from(&activity)))
 }
@@ -205,9 +218,7 @@ pub async fn delete_activity(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataWrite).await?;
-    let (_, id) = ids(&path)?;
+    let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
     state.db.run(move |c| activities::delete(c, user, id)).await.map_err(activity_not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -237,9 +248,7 @@ pub async fn put_trace(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Trace(points) = body.into_inner()?;
-    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataWrite).await?;
-    let (_, id) = ids(&path)?;
+    let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
     state.db.run(move |c| activities::put_trace(c, user, id, &points)).await.map_err(activity_not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -264,9 +273,7 @@ pub async fn get_trace(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user: UserId = path_id(&path.0, ApiError::user_not_found())?;
-    require(&state, &caller, user, Scope::DataRead).await?;
-    let (_, id) = ids(&path)?;
+    let (user, id) = activity(&state, &caller, &path, Scope::DataRead).await?;
     let points = state.db.run(move |c| activities::get_trace(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
     let body =
         crate::state::blocking(move || serde_json::to_vec(&points.iter().map(TracePointDto::from).collect::<Vec<_>>()))
