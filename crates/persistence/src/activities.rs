@@ -215,11 +215,15 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<TracePoint>, StoreError> {
         .collect()
 }
 
-/// Every activity of `user`, newest first, each with its trace: what an
-/// export hands over. Two statements, whatever the counts.
-pub fn all_with_traces(conn: &mut AnyConnection, user: UserId) -> Result<Vec<(Activity, Vec<TracePoint>)>, StoreError> {
+/// Every activity of these users, newest first, each with its trace: what
+/// an export hands over. Two statements, whatever the counts.
+pub fn all_with_traces(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+) -> Result<Vec<(Activity, Vec<TracePoint>)>, StoreError> {
+    let users: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
     let activities: Vec<Activity> = activities::table
-        .filter(activities::user_id.eq(DbId::from(user)))
+        .filter(activities::user_id.eq_any(&users))
         .order((activities::started_at.desc(), activities::id.desc()))
         .select(ActivityRow::as_select())
         .load(conn)?
@@ -227,7 +231,7 @@ pub fn all_with_traces(conn: &mut AnyConnection, user: UserId) -> Result<Vec<(Ac
         .map(Activity::from)
         .collect();
     let traces: Vec<(DbId, Vec<u8>)> = activity_traces::table
-        .filter(activity_traces::user_id.eq(DbId::from(user)))
+        .filter(activity_traces::user_id.eq_any(&users))
         .select((activity_traces::activity_id, activity_traces::points))
         .load(conn)?;
     let mut by_activity: std::collections::HashMap<ActivityId, Vec<TracePoint>> = std::collections::HashMap::new();

@@ -210,12 +210,12 @@ pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usi
     Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute(conn)?)
 }
 
-/// Every share that names `user`, as subject or grantee, expired ones
-/// included (an export shows what is stored).
-pub fn naming(conn: &mut AnyConnection, user: UserId) -> Result<Vec<Share>, StoreError> {
-    let id = DbId::from(user);
+/// Every share that names one of `users`, as subject or grantee, expired
+/// ones included (an export shows what is stored). One statement.
+pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Share>, StoreError> {
+    let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
     let rows = shares::table
-        .filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id)))
+        .filter(shares::subject_id.eq_any(&ids).or(shares::grantee_id.eq_any(&ids)))
         .order((shares::created_at.asc(), shares::id.asc()))
         .select(ShareRow::as_select())
         .load(conn)?;

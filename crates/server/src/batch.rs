@@ -2,7 +2,7 @@
 //! crates directly: what the platform's batch jobs do with Steward's data.
 
 use chrono::{DateTime, Utc};
-use domain::{Share, User, UserId};
+use domain::{Activity, Share, TracePoint, User, UserId};
 use persistence::{activities, sessions, shares, throttle, users, Pool, StoreError};
 use serde_json::{json, Value};
 
@@ -53,16 +53,20 @@ fn share_json(share: &Share) -> Value {
     })
 }
 
-fn data_json(conn: &mut persistence::AnyConnection, user: &User) -> Result<Value, StoreError> {
-    let activities = activities::all_with_traces(conn, user.id)?;
-    let sessions = sessions::of_user(conn, user.id)?;
-    Ok(json!({
+/// One user's part of an export, from data loaded for all at once.
+fn data_json(
+    user: &User,
+    sign_ins: &[sessions::SessionInfo],
+    all_shares: &[Share],
+    all_activities: &[(Activity, Vec<TracePoint>)],
+) -> Value {
+    json!({
         "user": user_json(user),
-        "sign_ins": sessions.iter().map(|s| json!({
+        "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
         })).collect::<Vec<_>>(),
-        "shares": shares::naming(conn, user.id)?.iter().map(share_json).collect::<Vec<_>>(),
-        "activities": activities.iter().map(|(a, trace)| json!({
+        "shares": all_shares.iter().filter(|s| s.subject == user.id || s.grantee == user.id).map(share_json).collect::<Vec<_>>(),
+        "activities": all_activities.iter().filter(|(a, _)| a.user_id == user.id).map(|(a, trace)| json!({
             "id": a.id,
             "name": a.name,
             "sport": a.sport,
@@ -74,7 +78,7 @@ fn data_json(conn: &mut persistence::AnyConnection, user: &User) -> Result<Value
                 "time": p.time, "lat": p.lat, "lon": p.lon, "elevation": p.elevation, "heart_rate": p.heart_rate,
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-    }))
+    })
 }
 
 /// Every row that belongs to a user, as one JSON document: what a person
@@ -87,10 +91,14 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
     let mut conn = pool.get()?;
     persistence::transaction(&mut conn, |c| {
         let Some(user) = users::find(c, id)? else { return Ok(None) };
-        let mut doc = data_json(c, &user)?;
+        // A fixed number of statements, however many users it manages.
         let managed = users::list_managed(c, id)?;
-        let managed: Result<Vec<Value>, StoreError> = managed.iter().map(|m| data_json(c, m)).collect();
-        doc["managed_users"] = Value::Array(managed?);
+        let everyone: Vec<UserId> = std::iter::once(id).chain(managed.iter().map(|m| m.id)).collect();
+        let all_shares = shares::naming(c, &everyone)?;
+        let all_activities = activities::all_with_traces(c, &everyone)?;
+        let mut doc = data_json(&user, &sessions::of_user(c, id)?, &all_shares, &all_activities);
+        doc["managed_users"] =
+            managed.iter().map(|m| data_json(m, &[], &all_shares, &all_activities)).collect::<Vec<_>>().into();
         doc["exported_at"] = json!(persistence::now());
         Ok(Some(doc))
     })
