@@ -62,6 +62,9 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     })
     .map_err(StartError::Other)?;
     let metrics = api::metrics::Metrics::new(&pool).map_err(other)?;
+    // Make the dummy hash now, off the start-up path, so that even the first
+    // sign-in for an unknown e-mail costs what a wrong password does.
+    std::thread::spawn(|| api::auth::verify_password_or_dummy("", None));
     let state = web::Data::new(AppState {
         db: Db::new(pool.clone(), &metrics),
         metrics: metrics.clone(),
