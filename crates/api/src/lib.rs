@@ -41,27 +41,51 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/api/v1")
-                .route("/users/", web::get().to(users::list_users))
-                .route("/users/", web::post().to(users::create_managed_user))
-                .route("/users/{user_id}", web::get().to(users::get_managed_user))
-                .route("/users/{user_id}", web::put().to(users::update_managed_user))
-                .route("/users/{user_id}", web::delete().to(users::delete_managed_user))
-                .route("/auth/register", web::post().to(auth::register))
-                .route("/auth/token", web::post().to(auth::login))
-                .route("/auth/logout", web::post().to(auth::logout))
-                .route("/auth/password", web::put().to(auth::change_password))
-                .route("/auth/me", web::get().to(auth::read_me))
-                .route("/auth/me", web::delete().to(auth::delete_me))
-                .route("/shares/", web::get().to(shares::list_shares))
-                .route("/shares/", web::post().to(shares::create_share))
-                .route("/shares/{share_id}", web::put().to(shares::update_share))
-                .route("/shares/{share_id}", web::delete().to(shares::delete_share))
-                .route("/users/{user_id}/activities", web::get().to(activities::list_activities))
-                .route("/users/{user_id}/activities", web::post().to(activities::create_activity))
-                .route("/users/{user_id}/activities/{activity_id}", web::get().to(activities::get_activity))
-                .route("/users/{user_id}/activities/{activity_id}", web::delete().to(activities::delete_activity))
-                .route("/users/{user_id}/activities/{activity_id}/trace", web::put().to(activities::put_trace))
-                .route("/users/{user_id}/activities/{activity_id}/trace", web::get().to(activities::get_trace)),
+                .service(
+                    resource("/users/", "GET, POST")
+                        .route(web::get().to(users::list_users))
+                        .route(web::post().to(users::create_managed_user)),
+                )
+                .service(
+                    resource("/users/{user_id}", "GET, PUT, DELETE")
+                        .route(web::get().to(users::get_managed_user))
+                        .route(web::put().to(users::update_managed_user))
+                        .route(web::delete().to(users::delete_managed_user)),
+                )
+                .service(resource("/auth/register", "POST").route(web::post().to(auth::register)))
+                .service(resource("/auth/token", "POST").route(web::post().to(auth::login)))
+                .service(resource("/auth/logout", "POST").route(web::post().to(auth::logout)))
+                .service(resource("/auth/password", "PUT").route(web::put().to(auth::change_password)))
+                .service(
+                    resource("/auth/me", "GET, DELETE")
+                        .route(web::get().to(auth::read_me))
+                        .route(web::delete().to(auth::delete_me)),
+                )
+                .service(
+                    resource("/shares/", "GET, POST")
+                        .route(web::get().to(shares::list_shares))
+                        .route(web::post().to(shares::create_share)),
+                )
+                .service(
+                    resource("/shares/{share_id}", "PUT, DELETE")
+                        .route(web::put().to(shares::update_share))
+                        .route(web::delete().to(shares::delete_share)),
+                )
+                .service(
+                    resource("/users/{user_id}/activities", "GET, POST")
+                        .route(web::get().to(activities::list_activities))
+                        .route(web::post().to(activities::create_activity)),
+                )
+                .service(
+                    resource("/users/{user_id}/activities/{activity_id}", "GET, DELETE")
+                        .route(web::get().to(activities::get_activity))
+                        .route(web::delete().to(activities::delete_activity)),
+                )
+                .service(
+                    resource("/users/{user_id}/activities/{activity_id}/trace", "GET, PUT")
+                        .route(web::get().to(activities::get_trace))
+                        .route(web::put().to(activities::put_trace)),
+                ),
         )
         .default_service(web::to(not_found));
 }
@@ -70,6 +94,16 @@ async fn openapi_json() -> HttpResponse {
     static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let body = DOC.get_or_init(|| openapi::document().to_string());
     HttpResponse::Ok().content_type("application/json").body(body.as_str())
+}
+
+/// A path of the API. A method it does not serve is a 405 with `Allow`
+/// (as the original framework answers), not a 404: the path exists.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || async move {
+        HttpResponse::MethodNotAllowed()
+            .insert_header((actix_web::http::header::ALLOW, allow))
+            .json(serde_json::json!({ "detail": "Method Not Allowed" }))
+    }))
 }
 
 async fn not_found() -> HttpResponse {

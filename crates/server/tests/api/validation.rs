@@ -91,3 +91,19 @@ on_both_backends! {
         assert!(body(res).await["detail"].is_string());
     }
 }
+
+#[actix_rt::test]
+async fn a_method_a_path_does_not_serve_is_405_with_allow() {
+    let app = crate::helpers::TestApp::spawn(persistence::Backend::Sqlite).await;
+    for (method, path, allow) in [
+        (Method::PATCH, "/api/v1/users/", "GET, POST"),
+        (Method::POST, "/api/v1/users/00000000-0000-0000-0000-000000000000", "GET, PUT, DELETE"),
+        (Method::GET, "/api/v1/shares/anything", "PUT, DELETE"),
+        (Method::OPTIONS, "/api/v1/auth/me", "GET, DELETE"),
+    ] {
+        let res = app.request(method.clone(), path, None).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(res.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(body(res).await, json!({"detail": "Method Not Allowed"}));
+    }
+}
