@@ -23,6 +23,16 @@ async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
         "no longer than the pool timeout: {:?}",
         started.elapsed()
     );
+    // Under load: twenty requests at once, each failing fast.
+    let timed = (0..20).map(|_| async {
+        let started = Instant::now();
+        let status = app.get("/api/v1/users/", &ada.token).await.status();
+        (status, started.elapsed())
+    });
+    for (status, took) in futures_util::future::join_all(timed).await {
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(took < app.config.pool_timeout + Duration::from_secs(2), "none waits past the timeout: {took:?}");
+    }
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let health = app.client.get(app.url("/healthz")).send().await.unwrap();
