@@ -73,7 +73,14 @@ impl TestApp {
             actix_rt::spawn(metrics);
             port
         });
-        let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        // Idle connections are dropped well before the server's 5 s
+        // keep-alive ends them: otherwise, on a loaded machine, a request
+        // can go out on a connection the server is closing at that moment.
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
         TestApp { address, metrics_port, client, pool: running.pool, config, db }
     }
 
