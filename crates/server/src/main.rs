@@ -48,6 +48,15 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Argon2 allocates 19 MiB per hash. glibc raises its mmap threshold past
+    // that after the first free, and from then on keeps each hash's memory
+    // in a per-thread arena: gigabytes under a burst of sign-ins. A fixed
+    // threshold keeps large blocks mmapped, so they go back to the system.
+    // SAFETY: mallopt only sets an allocator parameter; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     init_logging();
