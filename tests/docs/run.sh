@@ -27,56 +27,21 @@ fi
 
 echo "docs-test: cargo build --release -p steward-server" >&2
 (cd "$root" && cargo build --release -p steward-server)
-target="${CARGO_TARGET_DIR:-target}"
-case "$target" in /*) ;; *) target="$root/$target" ;; esac
+# shellcheck source=../lib/steward.sh
+source "$root/tests/lib/steward.sh"
 
 mkdir -p "$out"
 rm -f "$out/docs.png" "$out/list-users.png" "$out/docs-failure.png"
 tmp="$(mktemp -d)"
-server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  steward_stop
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port="$(node -e 'const s = require("net").createServer();
-s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
-base="http://127.0.0.1:$port"
-
-# Started in the temporary folder, so that no .env of the work tree applies.
-(
-  cd "$tmp"
-  exec env BIND_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$tmp/steward.db" \
-    REGISTRATION=open WORKERS=2 RUST_LOG=warn \
-    "$target/release/steward" serve
-) >"$out/server.log" 2>&1 &
-server_pid=$!
-
-ready=""
-for _ in $(seq 1 120); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/readyz" || true)" = 200 ]; then
-    ready=1
-    break
-  fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "docs-test: steward did not answer 200 on $base/readyz within 60 s; its log:" >&2
-  cat "$out/server.log" >&2
-  exit 1
-fi
+steward_start docs-test "$tmp" "$out/server.log"
 
 email="docs-test@example.org"
 password="a docs test passphrase"

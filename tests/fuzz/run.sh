@@ -32,61 +32,25 @@ fi
 echo "fuzz: cargo build --release -p steward-server" >&2
 (cd "$root" && cargo build --release -p steward-server)
 
+# shellcheck source=../lib/steward.sh
+source "$root/tests/lib/steward.sh"
+
 mkdir -p "$out"
 tmp="$(mktemp -d)"
-server_pid=""
 fuzzer_pid=""
 cleanup() {
   if [ -n "$fuzzer_pid" ] && kill -0 "$fuzzer_pid" 2>/dev/null; then
     kill "$fuzzer_pid" 2>/dev/null || true
     wait "$fuzzer_pid" 2>/dev/null || true
   fi
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$server_pid" 2>/dev/null || break
-      sleep 0.2
-    done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  steward_stop
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port="$("$venv/bin/python" -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()')"
-base="http://127.0.0.1:$port"
-
-# Started in the temporary folder, so that no .env of the work tree applies.
-# A short grace period: nothing is in flight when the trap stops it.
-(
-  cd "$tmp"
-  exec env BIND_ADDR="127.0.0.1:$port" DATABASE_URL="sqlite://$tmp/steward.db" \
-    REGISTRATION=open WORKERS=2 RUST_LOG=warn SHUTDOWN_GRACE_SECONDS=2 \
-    "$root/target/release/steward" serve
-) >"$out/server.log" 2>&1 &
-server_pid=$!
-
-ready=""
-for _ in $(seq 1 120); do
-  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$base/readyz" || true)" = 200 ]; then
-    ready=1
-    break
-  fi
-  sleep 0.5
-done
-if [ -z "$ready" ]; then
-  echo "fuzz: steward did not answer 200 on $base/readyz within 60 s; its log:" >&2
-  cat "$out/server.log" >&2
-  exit 1
-fi
+steward_start fuzz "$tmp" "$out/server.log"
 
 # A few real resources, so that the fuzzer reaches more than 404s (see the
 # dictionaries below). Each POST must answer 201; its "id" is kept.
