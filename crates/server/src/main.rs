@@ -126,8 +126,17 @@ fn serve(config: Config) -> anyhow::Result<()> {
         });
         running.server.await.context("server")?;
         tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // Every request is answered and the workers (with their pools) are
+    // gone. Leave without running C exit handlers: OpenSSL's (linked in by
+    // libpq) can free per-thread state that exiting blocking-pool threads
+    // are still freeing, and abort with "double free" after a clean stop.
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; nothing after it runs.
+    unsafe { libc::_exit(0) }
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,1 @@
+ALTER TABLE activity_traces ALTER COLUMN points SET STORAGE EXTENDED;
