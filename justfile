@@ -45,3 +45,7 @@ ci:
 # Contract fuzzing: schemathesis against /openapi.json (installs it into tests/fuzz/.venv if missing).
 fuzz *args:
     bash tests/fuzz/run.sh {{ args }}
+
+# The performance benchmark: release build, fresh databases, wrk load, pgbench/serde/Argon2id ceilings; writes bench/results/latest.md.
+bench:
+    bash bench/run.sh
