@@ -24,7 +24,9 @@ pub mod users;
 pub mod testing;
 
 pub use error::StoreError;
-pub use pool::{sqlite_path as sqlite_file, AnyConnection, Backend, Manager, Pool, PoolOptions, PooledConnection};
+pub use pool::{
+    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Manager, Pool, PoolOptions, PooledConnection,
+};
 
 /// The current time, cut to the microsecond that both backends store, so a
 /// value handed back from a write equals the one read later.

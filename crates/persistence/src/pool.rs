@@ -13,6 +13,15 @@ use crate::StoreError;
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
+/// Initialises OpenSSL (which libpq uses for TLS to PostgreSQL) before
+/// libpq does, without its exit handler: at process exit that handler frees
+/// per-thread state while pool and worker threads may still be using it,
+/// and the process dies with a double free or a segfault after a clean
+/// stop. Idempotent; call before the first PostgreSQL connection.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 /// A connection to either backend. Queries are written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -73,9 +82,10 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<AnyConnection, Self::Error> {
         let mut conn = match self.backend {
-            Backend::Postgres => AnyConnection::Postgres(
-                PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?,
-            ),
+            Backend::Postgres => AnyConnection::Postgres({
+                init_tls();
+                PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?
+            }),
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(sqlite_path(&self.url))
                     .map_err(diesel::r2d2::Error::ConnectionError)?;
