@@ -15,6 +15,10 @@
 #   BENCH_POOL_SIZE=10             Steward's DATABASE_POOL_SIZE, and pgbench's client count
 #   BENCH_PORT=18080               where Steward listens (loopback only)
 #   BENCH_RESULTS=bench/results/latest.md
+#   BENCH_ONLY=                    a subset of the scenarios, for a quick look while
+#                                  profiling: e.g. "list get" (list get update create
+#                                  mixed signin interference trace); write such a run's
+#                                  results elsewhere (BENCH_RESULTS=/tmp/quick.md)
 #   PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres (PGPASSWORD if needed): the server
 #                                  in which a fresh database is made, and dropped at the end
 #
@@ -32,6 +36,8 @@ WARMUP=${BENCH_WARMUP:-2}
 POOL=${BENCH_POOL_SIZE:-10}
 PORT=${BENCH_PORT:-18080}
 RESULTS=${BENCH_RESULTS:-$BENCH/results/latest.md}
+ONLY=${BENCH_ONLY:-}
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 
 CALLERS=1000      # accounts with 5 managed users and 2 received shares
@@ -378,21 +384,17 @@ trace_scenario() { # backend scale
 }
 
 # pgbench on the endpoints' statements, with as many clients as the pool.
-# "as run" adds the SELECT 1 that each pool checkout sends.
+# (A pooled connection in use is not pinged at checkout, so the statements
+# are all Steward sends under load: persistence::pool::ALIVE_BYPASS.)
 pg_ceiling() { # scale name files...
   local scale=$1 name=$2 variant
   shift 2
-  for variant in essential asrun; do
+  for variant in essential; do
     local args=() f
     for f in "$@"; do
       local file=${f%@*} weight=""
       [[ "$f" == *@* ]] && weight="@${f#*@}"
-      if [ "$variant" = asrun ]; then
-        sed 's/^-- checkout$/SELECT 1;/' "$BENCH/sql/$file.sql" >"$OUT/$file-asrun.sql"
-        args+=(-f "$OUT/$file-asrun.sql$weight")
-      else
-        args+=(-f "$BENCH/sql/$file.sql$weight")
-      fi
+      args+=(-f "$BENCH/sql/$file.sql$weight")
     done
     local out="$OUT/pgbench-$scale-$name-$variant.txt"
     timeout $((SECONDS_EACH + 60)) pgbench -n -M prepared -c "$POOL" -j 2 -T "$SECONDS_EACH" \
@@ -460,15 +462,18 @@ for scale in "${SCALES[@]}"; do
     declare -A PG_FILES=([list]=list [get]=get [update]=update [create]=create
       [mixed]="list@40 get@40 update@10 create@10")
     for scenario in list get update create mixed; do
+      wanted "$scenario" || continue
       # shellcheck disable=SC2086
       [ "$backend" = postgres ] && pg_ceiling "$scale" "$scenario" ${PG_FILES[$scenario]}
       http_scenario "$backend" "$scale" "$scenario" "$([ "$scenario" = mixed ] && echo idle)"
     done
-    argon_ceiling "$backend" "$scale"
-    http_scenario "$backend" "$scale" signin
-    signin_interference "$backend" "$scale"
-    serde_ceiling "$backend" "$scale"
-    trace_scenario "$backend" "$scale"
+    if wanted signin || wanted interference; then argon_ceiling "$backend" "$scale"; fi
+    if wanted signin; then http_scenario "$backend" "$scale" signin; fi
+    if wanted interference; then signin_interference "$backend" "$scale"; fi
+    if wanted trace; then
+      serde_ceiling "$backend" "$scale"
+      trace_scenario "$backend" "$scale"
+    fi
   done
 done
 
@@ -590,8 +595,8 @@ COMMAND="BENCH_SECONDS=$SECONDS_EACH BENCH_SCALE=$SCALE BENCH_BACKENDS=$BACKENDS
       echo
       echo "- Idle RSS 1 s after start-up: $(echo "${IDLE_RSS[$backend-$scale]}" | mib) MiB (target ≤ 20: $(ok "${IDLE_RSS[$backend-$scale]} <= 20480" && echo meets || echo short)); idle 2 s after the mixed load: $(get "$backend" "$scale" idle-after-load 8 | mib) MiB."
       if [ "$backend" = postgres ]; then
-        echo "- pgbench ceilings ($POOL clients, -M prepared), essential statements / as run with each checkout's \`SELECT 1\`:" \
-          "$(for n in list get update create mixed; do printf '%s %s / %s tps; ' "$n" "$(fmt "$(get postgres "$scale" "ceiling-$n-essential" 4)" 0)" "$(fmt "$(get postgres "$scale" "ceiling-$n-asrun" 4)" 0)"; done | sed 's/; $//')."
+        echo "- pgbench ceilings ($POOL clients, -M prepared, the endpoints' statements):" \
+          "$(for n in list get update create mixed; do printf '%s %s tps; ' "$n" "$(fmt "$(get postgres "$scale" "ceiling-$n-essential" 4)" 0)"; done | sed 's/; $//')."
       fi
       echo
     done

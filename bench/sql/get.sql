@@ -3,8 +3,7 @@
 -- parameters written as expressions of pgbench variables. bench_id() is the
 -- seed's id function (bench/sql/seed-postgres.sql); now() stands for the
 -- time Steward binds. "-- checkout" marks where Steward takes a pooled
--- connection: run.sh replaces it with the "SELECT 1" that r2d2's
--- test_on_check_out sends, for the "as run" variant.
+-- connection (no statement of its own: a connection in use is not pinged).
 -- GET /api/v1/users/{id}: authenticate, then find the user.
 \set i random(1, :callers)
 \set j random(1, 5)

@@ -109,7 +109,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => ApiError::NotFound("Not found"),
             StoreError::Conflict(what) => ApiError::Conflict(what),
-            StoreError::Unavailable(why) => ApiError::Unavailable(why),
+            StoreError::Unavailable(why) | StoreError::ConnectionLost(why) => ApiError::Unavailable(why),
             StoreError::Query(e) => ApiError::Internal(e.to_string()),
         }
     }

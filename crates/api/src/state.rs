@@ -73,7 +73,7 @@ impl Db {
                 let timer = wait.start_timer();
                 let mut conn = pool.get().inspect_err(|_| timeouts.inc())?;
                 timer.observe_duration();
-                f(&mut conn)
+                conn.run(f)
             })
         })
         .await

@@ -1,7 +1,8 @@
 //! The storage errors, sorted from Diesel's and r2d2's so that the API can
 //! map each to one status: `NotFound` to 404, `Conflict` to 409,
-//! `Unavailable` to 503 (the database is gone or too busy, the service
-//! stays up), and `Query` to 500 (a bug: logged where it is answered).
+//! `Unavailable` and `ConnectionLost` to 503 (the database is gone or too
+//! busy, the service stays up), and `Query` to 500 (a bug: logged where it
+//! is answered).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -14,6 +15,10 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection's server went away mid-statement; the pool drops the
+    /// connection (`Conn::run`).
+    #[error("database connection lost: {0}")]
+    ConnectionLost(String),
     #[error(transparent)]
     Query(DieselError),
 }
@@ -26,14 +31,19 @@ impl From<DieselError> for StoreError {
             // A row that names a user (or an activity) deleted meanwhile:
             // what it would belong to no longer exists.
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => StoreError::NotFound,
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_owned())
-            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => StoreError::ConnectionLost(info.message().to_owned()),
             // SQLite answers a write it could not lock within busy_timeout
             // with "database is locked": the database is overloaded, not
             // the request wrong.
             DieselError::DatabaseError(_, ref info) if is_unavailable(info.message()) => {
                 StoreError::Unavailable(info.message().to_owned())
+            }
+            // The server ended this connection (a restart, an administrator).
+            DieselError::DatabaseError(_, ref info) if is_lost(info.message()) => {
+                StoreError::ConnectionLost(info.message().to_owned())
             }
             other => StoreError::Query(other),
         }
@@ -47,13 +57,12 @@ impl From<r2d2::Error> for StoreError {
 }
 
 fn is_unavailable(message: &str) -> bool {
-    const MARKERS: [&str; 6] = [
-        "database is locked",
-        "database is busy",
-        "server closed the connection",
-        "terminating connection",
-        "could not connect",
-        "the database system is",
-    ];
+    const MARKERS: [&str; 4] =
+        ["database is locked", "database is busy", "could not connect", "the database system is"];
+    MARKERS.iter().any(|m| message.contains(m))
+}
+
+fn is_lost(message: &str) -> bool {
+    const MARKERS: [&str; 2] = ["server closed the connection", "terminating connection"];
     MARKERS.iter().any(|m| message.contains(m))
 }

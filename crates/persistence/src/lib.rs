@@ -25,7 +25,8 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use pool::{
-    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Manager, Pool, PoolOptions, PooledConnection,
+    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Conn, Manager, Pool, PoolOptions, PooledConnection,
+    ALIVE_BYPASS,
 };
 
 /// The current time, cut to the microsecond that both backends store, so a

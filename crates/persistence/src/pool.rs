@@ -1,7 +1,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::R2D2Connection;
@@ -27,6 +27,52 @@ pub fn init_tls() {
 pub enum AnyConnection {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+/// A pooled connection: the Diesel connection, and what the pool needs to
+/// know of it to hand it out without asking the database first.
+pub struct Conn {
+    inner: AnyConnection,
+    /// When it was last given back to the pool (or opened).
+    last_used: Instant,
+    /// Set when a statement found the server gone: the pool drops it
+    /// instead of handing it out again.
+    lost: bool,
+}
+
+/// A connection given back less than this long ago is handed out without
+/// a liveness `SELECT 1`: under load every connection is that fresh, and
+/// the ping would be one statement in three on the list endpoint. A
+/// connection that died meanwhile fails its first statement, which marks it
+/// lost (see [`Conn::run`]); the request gets a 503, like every request in
+/// the moment the database went away. An idle connection (a database
+/// restarted overnight) is pinged and replaced before use. HikariCP's
+/// `aliveBypassWindowMs` does the same, with the same default.
+pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
+
+impl Conn {
+    /// Runs `f` on this connection; when it fails because the server is
+    /// gone, the connection is marked lost, so the pool drops it on return.
+    pub fn run<T>(&mut self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let result = f(&mut self.inner);
+        if matches!(result, Err(StoreError::ConnectionLost(_))) {
+            self.lost = true;
+        }
+        result
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.inner
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
 }
 
 /// Which database a URL names.
@@ -74,13 +120,27 @@ pub struct Manager {
     backend: Backend,
     url: String,
     statements: Arc<AtomicU64>,
+    /// When the pool was made: the origin of `last_loss`.
+    born: Instant,
+    /// When a connection was last found lost, in nanoseconds after `born`
+    /// (0: never). A server that ended one connection has most likely
+    /// ended all of them, so every connection last used before then is
+    /// pinged at its next checkout, whatever its age: one request sees the
+    /// loss, not one per pooled connection.
+    last_loss: AtomicU64,
+}
+
+impl Manager {
+    fn nanos_since_born(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.born).as_nanos()).unwrap_or(u64::MAX)
+    }
 }
 
 impl r2d2::ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Conn;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+    fn connect(&self) -> Result<Conn, Self::Error> {
         let mut conn = match self.backend {
             Backend::Postgres => AnyConnection::Postgres({
                 init_tls();
@@ -103,15 +163,27 @@ impl r2d2::ManageConnection for Manager {
                 statements.fetch_add(1, Ordering::Relaxed);
             }
         });
-        Ok(conn)
+        Ok(Conn { inner: conn, last_used: Instant::now(), lost: false })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.ping().map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
+    /// Called at every checkout: pings only a connection that has been
+    /// idle longer than [`ALIVE_BYPASS`].
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        let since_loss = self.nanos_since_born(conn.last_used) > self.last_loss.load(Ordering::Relaxed);
+        if since_loss && conn.last_used.elapsed() < ALIVE_BYPASS {
+            return Ok(());
+        }
+        conn.inner.ping().map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+    /// Called at every return: a lost connection, or one left inside a
+    /// transaction, is dropped.
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.last_used = Instant::now();
+        if conn.lost {
+            self.last_loss.store(self.nanos_since_born(conn.last_used), Ordering::Relaxed);
+        }
+        conn.lost || conn.inner.is_broken()
     }
 }
 
@@ -140,13 +212,20 @@ impl Pool {
             }
         }
         let statements = Arc::new(AtomicU64::new(0));
-        let manager = Manager { backend, url: url.to_owned(), statements: Arc::clone(&statements) };
+        let manager = Manager {
+            backend,
+            url: url.to_owned(),
+            statements: Arc::clone(&statements),
+            born: Instant::now(),
+            last_loss: AtomicU64::new(0),
+        };
         let inner = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(0))
             .connection_timeout(options.connection_timeout)
-            // A pooled connection is checked before use, so one that died with
-            // the database is replaced instead of failing a request.
+            // An idle connection is checked before use, so one that died
+            // with the database is replaced instead of failing a request
+            // (`Manager::is_valid`: connections in use skip the check).
             .test_on_check_out(true)
             .build_unchecked(manager);
         Ok(Pool { inner, backend, statements })
@@ -184,8 +263,7 @@ impl Pool {
 
     /// Checks that the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.get()?;
-        conn.ping().map(|_| ()).map_err(StoreError::from)
+        self.get()?.run(crate::ping)
     }
 }
 

@@ -182,11 +182,16 @@ impl TestDb {
     /// refuses new ones, as if the server were gone. [`TestDb::restore`]
     /// lets connections in again.
     pub fn cut(&self) {
-        let mut admin = admin_connection();
-        admin
+        admin_connection()
             .batch_execute(&format!("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false", self.name))
             .expect("refuse connections");
-        admin
+        self.end_connections();
+    }
+
+    /// Ends every open connection to this database, as a server restart
+    /// does, and goes on accepting new ones.
+    pub fn end_connections(&self) {
+        admin_connection()
             .batch_execute(&format!(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
                 self.name

@@ -51,3 +51,46 @@ async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+/// A server restart ends every pooled connection. Connections in use are
+/// not pinged before each checkout (persistence::pool::ALIVE_BYPASS), so
+/// the first request on a dead one fails; that loss marks every other
+/// pooled connection for a ping, so one request sees the restart, not one
+/// per pooled connection. A pool idle for longer than the window pings
+/// first and loses none.
+#[actix_rt::test]
+async fn a_server_restart_costs_at_most_one_request() {
+    let app = TestApp::spawn(persistence::Backend::Postgres).await;
+    let ada = app.account("ada@example.org").await;
+    let fill_pool = || async {
+        let all = (0..6).map(|_| app.get("/api/v1/users/", &ada.token));
+        for res in futures_util::future::join_all(all).await {
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    };
+    let pooled = || app.pool.state().connections;
+
+    // Busy: the restart lands between two requests on fresh connections.
+    fill_pool().await;
+    let before = pooled();
+    assert!(before >= 2, "several pooled connections: {before}");
+    app.db.end_connections();
+    // pg_terminate_backend signals; give the backends time to be gone,
+    // well inside the window.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..(before + 4) {
+        statuses.push(app.get("/api/v1/users/", &ada.token).await.status());
+    }
+    let failed = statuses.iter().filter(|s| **s != StatusCode::OK).count();
+    assert!(failed <= 1, "at most one request fails after the restart: {statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::SERVICE_UNAVAILABLE), "{statuses:?}");
+
+    // Idle: the restart happens while nothing runs; no request fails.
+    fill_pool().await;
+    app.db.end_connections();
+    tokio::time::sleep(persistence::ALIVE_BYPASS + Duration::from_millis(200)).await;
+    for _ in 0..(pooled() + 4) {
+        assert_eq!(app.get("/api/v1/users/", &ada.token).await.status(), StatusCode::OK);
+    }
+}

@@ -180,9 +180,9 @@ on_both_backends! {
         add_managed(&app, manager, 999);
         let with_thousand = statements_for_list(&app, &ada.token, 1001).await;
         assert_eq!(with_one, with_thousand, "statements do not grow with the users listed");
-        // Two connection checkouts (each with a liveness ping): the
-        // authentication query, then the managed and shared users.
-        assert!(with_one <= 5, "authentication and a fixed number of reads: {with_one}");
+        // The authentication query, then the managed and shared users; no
+        // liveness ping on connections in use (persistence::pool::ALIVE_BYPASS).
+        assert_eq!(with_one, 3, "authentication and a fixed number of reads");
     }
 }
 
@@ -198,11 +198,18 @@ fn add_managed(app: &crate::helpers::TestApp, manager: domain::UserId, n: usize)
     .unwrap();
 }
 
-/// The SQL statements one `GET /api/v1/users/` runs.
+/// The SQL statements one `GET /api/v1/users/` runs, on connections in
+/// use (the fewest of three requests in a row: a connection idle for
+/// longer than the bypass window, after a stall of the machine, is pinged
+/// first).
 async fn statements_for_list(app: &crate::helpers::TestApp, token: &str, expected_len: usize) -> u64 {
-    let before = app.pool.statement_count();
-    let res = app.get("/api/v1/users/", token).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(body(res).await.as_array().unwrap().len(), expected_len);
-    app.pool.statement_count() - before
+    let mut fewest = u64::MAX;
+    for _ in 0..3 {
+        let before = app.pool.statement_count();
+        let res = app.get("/api/v1/users/", token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(body(res).await.as_array().unwrap().len(), expected_len);
+        fewest = fewest.min(app.pool.statement_count() - before);
+    }
+    fewest
 }
