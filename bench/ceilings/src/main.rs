@@ -112,24 +112,33 @@ fn serde_times(path: &str, runs: usize) {
     );
 }
 
-/// Sign-in verifies one Argon2id hash (`PasswordHash::new` + `verify_password`
-/// with `Argon2::default()`, as crates/api/src/auth/passwords.rs does), on
-/// `threads` threads for `seconds`.
+/// Sign-in verifies one Argon2id hash (`PasswordHash::new` + the crate's
+/// `verify_password`), on `threads` threads for `seconds`. The hash is
+/// `ARGON2_HASH` of `ARGON2_PASSWORD` when set (the benchmark passes a hash
+/// Steward made, so the parameters are Steward's by construction), else one
+/// made here at Steward's parameters (crates/api/src/auth/passwords.rs).
 fn argon2_rate(seconds: f64, threads: usize) {
     use argon2::password_hash::rand_core::OsRng;
     use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-    use argon2::Argon2;
+    use argon2::{Algorithm, Argon2, Params, Version};
 
-    let password = "correct horse battery staple";
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
-        .expect("hash")
-        .to_string();
+    let (password, hash) = match (std::env::var("ARGON2_PASSWORD"), std::env::var("ARGON2_HASH")) {
+        (Ok(password), Ok(hash)) => (password, hash),
+        _ => {
+            let password = "correct horse battery staple".to_owned();
+            let params = Params::new(12 * 1024, 3, 1, None).expect("params");
+            let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+                .expect("hash")
+                .to_string();
+            (password, hash)
+        }
+    };
     let (count, stop) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|_| {
-            let (count, stop, hash) = (Arc::clone(&count), Arc::clone(&stop), hash.clone());
+            let (count, stop, hash, password) = (Arc::clone(&count), Arc::clone(&stop), hash.clone(), password.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     let parsed = PasswordHash::new(&hash).expect("parse");

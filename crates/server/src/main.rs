@@ -48,7 +48,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    // Argon2 allocates 19 MiB per hash. glibc raises its mmap threshold past
+    // Argon2 allocates 12 MiB per hash. glibc raises its mmap threshold past
     // that after the first free, and from then on keeps each hash's memory
     // in a per-thread arena: gigabytes under a burst of sign-ins. A fixed
     // threshold keeps large blocks mmapped, so they go back to the system.
