@@ -1,3 +1,5 @@
+use std::time::Instant;
+
 use actix_web::web;
 use persistence::{AnyConnection, Pool, StoreError};
 
@@ -59,8 +61,10 @@ impl Db {
 
     /// Runs `f` on a pooled connection on the blocking pool: Diesel is
     /// synchronous, and a query on an async worker would stall every
-    /// request on it. The connection is taken inside the closure, so a
-    /// slow checkout waits there too.
+    /// request on it. The connection is taken inside the closure, and the
+    /// pool's timeout counts from the call: a task that queued for a
+    /// blocking thread (there are about as many as connections, see
+    /// `server::blocking_threads`) waits only what is left of it.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
@@ -68,11 +72,12 @@ impl Db {
     {
         let (pool, wait, timeouts) = (self.pool.clone(), self.wait.clone(), self.timeouts.clone());
         let span = tracing::Span::current();
+        let asked = Instant::now();
+        let deadline = asked + pool.timeout();
         web::block(move || {
             span.in_scope(|| {
-                let timer = wait.start_timer();
-                let mut conn = pool.get().inspect_err(|_| timeouts.inc())?;
-                timer.observe_duration();
+                let mut conn = pool.get_by(deadline).inspect_err(|_| timeouts.inc())?;
+                wait.observe(asked.elapsed().as_secs_f64());
                 conn.run(f)
             })
         })

@@ -240,6 +240,20 @@ impl Pool {
         Ok(self.inner.get()?)
     }
 
+    /// A connection, waiting until `deadline` at most (a caller that
+    /// queued before asking spends the configured timeout once, not twice).
+    pub fn get_by(&self, deadline: Instant) -> Result<PooledConnection, StoreError> {
+        match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(self.inner.get_timeout(left)?),
+            _ => Err(StoreError::Unavailable("timed out waiting for a database connection".into())),
+        }
+    }
+
+    /// How long [`Pool::get`] waits for a connection.
+    pub fn timeout(&self) -> Duration {
+        self.inner.connection_timeout()
+    }
+
     /// How many SQL statements have been started through this pool.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)

@@ -1,14 +1,20 @@
 //! Argon2id at one of OWASP's parameter sets (12 MiB, 3 passes, 1 lane;
 //! see [`argon2`]). Each call costs tens of milliseconds of CPU, so the
-//! handlers run them on the blocking pool, and at most one per core at a
-//! time: more would only share the same cores, hold 12 MiB each (64 at
-//! once are 768 MiB), and starve every other request of CPU.
+//! handlers run them on the blocking pool ([`hash`], [`verify`]), at most
+//! one per core at a time: more would only share the same cores, hold
+//! 12 MiB each (64 at once are 768 MiB), and starve every other request of
+//! CPU. A hash waits for its turn as a future, not on a blocking thread,
+//! so a flood of sign-ins never takes the threads the queries need.
 
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{Output, PasswordHash, PasswordHasher, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::Semaphore;
+
+use crate::ApiError;
 
 /// Argon2's working memory: 12,288 blocks of 1 KiB at Steward's parameters.
 type Blocks = Vec<Block>;
@@ -28,85 +34,142 @@ pub fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(m, t, p, None).expect("valid Argon2 parameters"))
 }
 
-/// The per-core hashing slots, and the working memory of finished hashes
+/// The per-core hashing turns, and the working memory of finished hashes
 /// kept for the next one.
 struct Slots {
-    state: Mutex<SlotState>,
-    freed: Condvar,
-}
-
-struct SlotState {
-    free: usize,
-    waiting: usize,
+    turns: Semaphore,
+    waiting: AtomicUsize,
     /// Memory handed from a finished hash to a waiting one. Without it
     /// every verification maps 12 MiB afresh and faults in its 3,072 pages
     /// (the allocator returns such a block to the kernel on free), which
-    /// cost a quarter of the sign-in rate. Kept only while hashes queue,
-    /// so an idle process holds none of it.
-    spare: Vec<Blocks>,
+    /// cost a quarter of the sign-in rate. Kept only while hashes wait
+    /// (`spare.len() <= waiting`), so an idle process holds none of it.
+    spare: Mutex<Vec<Blocks>>,
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: OnceLock<Slots> = OnceLock::new();
     SLOTS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Slots { state: Mutex::new(SlotState { free: cores, waiting: 0, spare: Vec::new() }), freed: Condvar::new() }
+        Slots { turns: Semaphore::new(cores), waiting: AtomicUsize::new(0), spare: Mutex::new(Vec::new()) }
     })
 }
 
-fn lock(slots: &Slots) -> MutexGuard<'_, SlotState> {
-    slots.state.lock().unwrap_or_else(|e| e.into_inner())
+fn spare() -> std::sync::MutexGuard<'static, Vec<Blocks>> {
+    slots().spare.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Runs `f` once one of the per-core hashing slots is free, with working
+/// Runs `f` on the blocking pool once a hashing turn is free, with working
 /// memory left by an earlier hash when there is some.
-fn with_hashing_slot<T>(f: impl FnOnce(&mut Blocks) -> T) -> T {
+async fn in_turn<T: Send + 'static>(f: impl FnOnce(&mut Blocks) -> T + Send + 'static) -> Result<T, ApiError> {
     let slots = slots();
-    let blocks = {
-        let mut state = lock(slots);
-        state.waiting += 1;
-        let mut state = slots.freed.wait_while(state, |s| s.free == 0).unwrap_or_else(|e| e.into_inner());
-        state.waiting -= 1;
-        state.free -= 1;
-        state.spare.pop().unwrap_or_default()
-    };
-    // Gives the slot back even when `f` panics.
-    struct Release<'a>(&'a Slots, Option<Blocks>);
-    impl Drop for Release<'_> {
-        fn drop(&mut self) {
-            let mut state = lock(self.0);
-            state.free += 1;
-            let blocks = self.1.take();
-            let unused = match blocks {
-                // At most one spare per waiting hash: `spare.len() <= waiting`.
-                Some(b) if state.spare.len() < state.waiting && !b.is_empty() => {
-                    state.spare.push(b);
-                    None
-                }
-                other => other,
-            };
-            drop(state);
-            self.0.freed.notify_one();
-            drop(unused); // freed outside the lock
-        }
+    slots.waiting.fetch_add(1, Ordering::SeqCst);
+    let turn = slots.turns.acquire().await;
+    slots.waiting.fetch_sub(1, Ordering::SeqCst);
+    let _turn = turn.map_err(ApiError::internal)?;
+    let mut blocks = spare().pop().unwrap_or_default();
+    let (result, blocks) = crate::state::blocking(move || {
+        let result = f(&mut blocks);
+        (result, blocks)
+    })
+    .await?;
+    let mut spare = spare();
+    if spare.len() < slots.waiting.load(Ordering::SeqCst) {
+        spare.push(blocks);
+    } else {
+        drop(spare);
+        drop(blocks); // freed outside the lock
     }
-    let mut release = Release(slots, Some(blocks));
-    f(release.1.as_mut().expect("set just above"))
+    Ok(result)
 }
 
+/// Argon2id of `password` with a fresh salt, in the PHC string format.
+pub async fn hash(password: String) -> Result<String, ApiError> {
+    in_turn(move |blocks| hash_with(&password, blocks)).await?.map_err(ApiError::internal)
+}
+
+/// Checks `password` against `hash`, or, when there is no account, against
+/// a hash of nothing in particular, so that an unknown e-mail costs the
+/// same time as a wrong password and timing does not tell who exists.
+pub async fn verify(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    in_turn(move |blocks| match hash {
+        Some(hash) => verify_with(&password, &hash, blocks),
+        None => {
+            verify_with(&password, dummy(), blocks);
+            false
+        }
+    })
+    .await
+}
+
+/// The hash an unknown e-mail is checked against; [`warm_up`] makes it
+/// before the first sign-in.
+fn dummy() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("steward-dummy-password").expect("hash a constant"))
+}
+
+/// Makes the dummy hash (call once at start-up, off the start-up path).
+pub fn warm_up() {
+    dummy();
+}
+
+/// [`hash`] for callers without a runtime (the CLI): on this thread, on
+/// memory of its own.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let salt = SaltString::generate(&mut OsRng);
-    with_hashing_slot(|_| Ok(argon2().hash_password(password.as_bytes(), &salt)?.to_string()))
+    hash_with(password, &mut Vec::new())
 }
 
-/// What `PasswordVerifier::verify_password` does, on memory kept between
-/// calls: the parameters, salt and output length come from the stored
-/// hash, and the outputs are compared in constant time (`Output`'s `==`).
-fn verify_with(password: &[u8], parsed: &PasswordHash<'_>, blocks: &mut Blocks) -> bool {
+/// [`verify`] of an existing hash, on this thread, on memory of its own.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    verify_with(password, hash, &mut Vec::new())
+}
+
+/// Runs `argon2` on `blocks`, grown to what its parameters need.
+fn compute(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    blocks: &mut Blocks,
+) -> argon2::Result<()> {
+    let needed = argon2.params().block_count();
+    if blocks.len() < needed {
+        blocks.resize(needed, Block::new());
+    }
+    argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..needed])
+}
+
+/// What the crate's `PasswordHasher::hash_password` makes, on `blocks`.
+fn hash_with(password: &str, blocks: &mut Blocks) -> Result<String, argon2::password_hash::Error> {
+    let argon2 = argon2();
+    let salt = SaltString::generate(&mut OsRng);
+    let mut salt_bytes = [0u8; 64];
+    let salt_raw = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        compute(&argon2, password.as_bytes(), salt_raw, out, blocks).map_err(Into::into)
+    })?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon2.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(hash.to_string())
+}
+
+/// What the crate's `PasswordVerifier::verify_password` does, on `blocks`:
+/// the parameters, salt and output length come from the stored hash, and
+/// the outputs are compared in constant time (`Output`'s `==`).
+fn verify_with(password: &str, hash: &str, blocks: &mut Blocks) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
         return false;
     };
-    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(parsed)) else {
+    let (Ok(algorithm), Ok(params)) = (Algorithm::try_from(parsed.algorithm), Params::try_from(&parsed)) else {
         return false;
     };
     let Ok(version) = parsed.version.map_or(Ok(Version::default()), Version::try_from) else {
@@ -116,35 +179,11 @@ fn verify_with(password: &[u8], parsed: &PasswordHash<'_>, blocks: &mut Blocks) 
     let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
         return false;
     };
-    let needed = params.block_count();
-    if blocks.len() < needed {
-        blocks.resize(needed, Block::new());
-    }
     let argon2 = Argon2::new(algorithm, version, params);
     Output::init_with(expected.len(), |out| {
-        argon2.hash_password_into_with_memory(password, salt, out, &mut blocks[..needed]).map_err(Into::into)
+        compute(&argon2, password.as_bytes(), salt, out, blocks).map_err(Into::into)
     })
     .is_ok_and(|computed| computed == expected)
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| with_hashing_slot(|blocks| verify_with(password.as_bytes(), &parsed, blocks)))
-}
-
-/// Checks `password` against `hash`, or, when there is no account, against
-/// a hash of nothing in particular, so that an unknown e-mail costs the
-/// same time as a wrong password and timing does not tell who exists.
-pub fn verify_password_or_dummy(password: &str, hash: Option<&str>) -> bool {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    match hash {
-        Some(hash) => verify_password(password, hash),
-        None => {
-            let dummy = DUMMY.get_or_init(|| hash_password("steward-dummy-password").expect("hash a constant"));
-            verify_password(password, dummy);
-            false
-        }
-    }
 }
 
 #[cfg(test)]
@@ -173,7 +212,7 @@ mod tests {
             (Algorithm::Argon2d, Version::V0x13, 19_456),
         ] {
             let argon2 = Argon2::new(algorithm, version, Params::new(m, 2, 1, None).unwrap());
-            let hash = argon2.hash_password(b"pw one", &salt).unwrap().to_string();
+            let hash = argon2::PasswordHasher::hash_password(&argon2, b"pw one", &salt).unwrap().to_string();
             for _ in 0..2 {
                 assert!(verify_password("pw one", &hash), "{hash}");
                 assert!(!verify_password("pw two", &hash), "{hash}");
@@ -192,20 +231,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn keeps_memory_only_while_hashes_queue() {
-        let hash = hash_password("pw one").unwrap();
-        let threads: Vec<_> = (0..6)
-            .map(|_| {
-                let hash = hash.clone();
-                std::thread::spawn(move || assert!(verify_password("pw one", &hash)))
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
+    #[actix_web::test]
+    async fn the_async_calls_agree_with_the_sync_ones_and_keep_memory_only_while_hashes_wait() {
+        let hash = hash("pw one".into()).await.unwrap();
+        assert!(verify_password("pw one", &hash));
+        let checks = (0..6).map(|i| verify(if i % 2 == 0 { "pw one" } else { "pw two" }.into(), Some(hash.clone())));
+        let results = futures_util::future::join_all(checks).await;
+        assert_eq!(
+            results.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+            [true, false, true, false, true, false]
+        );
+        assert!(!verify("pw one".into(), None).await.unwrap(), "no account: never true");
         // Other tests may be hashing meanwhile: the invariant, not zero.
-        let state = lock(slots());
-        assert!(state.spare.len() <= state.waiting, "memory kept only for hashes that wait");
+        assert!(spare().len() <= slots().waiting.load(Ordering::SeqCst), "memory kept only for hashes that wait");
     }
 }

@@ -12,7 +12,6 @@ use crate::auth::{self, Caller, TOKEN_COOKIE_NAME};
 use crate::dto::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse, UserResponse};
 use crate::error::{Challenge, FieldError, Loc};
 use crate::extract::{query_bools, Json};
-use crate::state::blocking;
 use crate::{ApiError, AppState};
 
 const BAD_CREDENTIALS: ApiError =
@@ -44,8 +43,7 @@ pub async fn register(
         }
     }
     let new = body.into_inner()?;
-    let password = new.password.clone();
-    let hash = blocking(move || auth::hash_password(password.expose())).await?.map_err(ApiError::internal)?;
+    let hash = auth::hash(new.password.expose().to_owned()).await?;
     let user = state
         .db
         .run(move |c| {
@@ -186,7 +184,7 @@ pub async fn login(
     }
 
     let (user, hash) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
-    let ok = blocking(move || auth::verify_password_or_dummy(&password, hash.as_deref())).await?;
+    let ok = auth::verify(password, hash).await?;
     let Some(user) = user.filter(|_| ok) else {
         state
             .db
@@ -293,7 +291,7 @@ pub async fn change_password(
     let id = caller.id();
     check_password(&state, id, change.current_password).await?;
     let new = change.new_password;
-    let hash = blocking(move || auth::hash_password(new.expose())).await?.map_err(ApiError::internal)?;
+    let hash = auth::hash(new.expose().to_owned()).await?;
     let (keep, now) = (caller.session, persistence::now());
     state
         .db
@@ -310,7 +308,7 @@ pub async fn change_password(
 /// 403 unless `password` is the account's.
 async fn check_password(state: &AppState, id: domain::UserId, password: String) -> Result<(), ApiError> {
     let hash = state.db.run(move |c| users::password_hash(c, id)).await?;
-    let ok = blocking(move || hash.is_some_and(|h| auth::verify_password(&password, &h))).await?;
+    let ok = auth::verify(password, hash).await?;
     if ok {
         Ok(())
     } else {
