@@ -163,13 +163,14 @@ pub async fn create_activity(
     };
     // The user may be deleted between the check and the write: the
     // foreign key then refuses the row and this is a 404.
-    let activity = state.db.run(move |c| activities::create(c, user, &new, persistence::now())).await.map_err(|e| {
-        if matches!(e, ApiError::NotFound(_)) {
-            ApiError::user_not_found()
-        } else {
-            e
-        }
-    })?;
+    let activity =
+        state.db.write(move |c| activities::create(c, user, &new, persistence::now())).await.map_err(|e| {
+            if matches!(e, ApiError::NotFound(_)) {
+                ApiError::user_not_found()
+            } else {
+                e
+            }
+        })?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/users/{user}/activities/{}", activity.id)))
         .json(ActivityResponse::from(&activity)))
@@ -219,7 +220,7 @@ pub async fn delete_activity(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
-    state.db.run(move |c| activities::delete(c, user, id)).await.map_err(activity_not_found)?;
+    state.db.write(move |c| activities::delete(c, user, id)).await.map_err(activity_not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -249,7 +250,7 @@ pub async fn put_trace(
 ) -> Result<HttpResponse, ApiError> {
     let Trace(points) = body.into_inner()?;
     let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
-    state.db.run(move |c| activities::put_trace(c, user, id, &points)).await.map_err(activity_not_found)?;
+    state.db.write(move |c| activities::put_trace(c, user, id, &points)).await.map_err(activity_not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -46,7 +46,7 @@ pub async fn register(
     let hash = auth::hash(new.password.expose().to_owned()).await?;
     let user = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             let account = users::NewAccount {
                 email: &new.email,
                 password_hash: &hash,
@@ -188,7 +188,7 @@ pub async fn login(
     let Some(user) = user.filter(|_| ok) else {
         state
             .db
-            .run(move |c| {
+            .write(move |c| {
                 throttle::record_failure(c, &account_key, now, Policy::ACCOUNT.window_cutoff(now))?;
                 throttle::record_failure(c, &client_key, now, Policy::CLIENT.window_cutoff(now))
             })
@@ -201,7 +201,7 @@ pub async fn login(
     let user_id = user.id;
     let session = state
         .db
-        .run(move |c| {
+        .write(move |c| {
             throttle::clear(c, &account_key)?;
             sessions::create(c, user_id, now, ends)
         })
@@ -257,7 +257,7 @@ pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>
     let (user, session, now) = (caller.id(), caller.session, persistence::now());
     state
         .db
-        .run(move |c| {
+        .write(move |c| {
             if all {
                 sessions::revoke_all(c, user, None, now).map(drop)
             } else {
@@ -295,7 +295,7 @@ pub async fn change_password(
     let (keep, now) = (caller.session, persistence::now());
     state
         .db
-        .run(move |c| {
+        .write(move |c| {
             persistence::transaction(c, |c| {
                 users::set_password_hash(c, id, &hash)?;
                 sessions::revoke_all(c, id, Some(keep), now)
@@ -351,7 +351,7 @@ pub async fn delete_me(
     let AccountDelete { password } = body.into_inner()?;
     let id = caller.id();
     check_password(&state, id, password).await?;
-    state.db.run(move |c| users::delete(c, id)).await?;
+    state.db.write(move |c| users::delete(c, id)).await?;
     auth::cancel_refresh(&req);
     Ok(HttpResponse::NoContent().cookie(cleared_cookie()).finish())
 }

@@ -93,7 +93,7 @@ pub async fn create_share(
     let (scopes, expires_at, grantee_id) = (new.scopes, new.expires_at, grantee.id);
     let share = state
         .db
-        .run(move |c| shares::create(c, subject, grantee_id, scopes, expires_at, persistence::now()))
+        .write(move |c| shares::create(c, subject, grantee_id, scopes, expires_at, persistence::now()))
         .await
         .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::user_not_found() } else { e })?;
     let body = respond(&state, vec![share]).await?.remove(0);
@@ -152,7 +152,7 @@ pub async fn update_share(
     let id = share.id;
     let updated = state
         .db
-        .run(move |c| shares::update(c, id, change.scopes, change.expires_at))
+        .write(move |c| shares::update(c, id, change.scopes, change.expires_at))
         .await
         .map_err(|e| if matches!(e, ApiError::NotFound(_)) { SHARE_NOT_FOUND } else { e })?;
     Ok(HttpResponse::Ok().json(respond(&state, vec![updated]).await?.remove(0)))
@@ -178,7 +178,7 @@ pub async fn delete_share(
 ) -> Result<HttpResponse, ApiError> {
     let (share, _) = role(&state, &caller, &path).await?;
     let id = share.id;
-    state.db.run(move |c| shares::delete(c, id)).await.map_err(|e| {
+    state.db.write(move |c| shares::delete(c, id)).await.map_err(|e| {
         if matches!(e, ApiError::NotFound(_)) {
             SHARE_NOT_FOUND
         } else {

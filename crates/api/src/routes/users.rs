@@ -93,7 +93,7 @@ pub async fn create_managed_user(
     let manager = caller.id();
     let user = state
         .db
-        .run(move |c| users::create_managed(c, manager, &first_name, last_name.as_ref(), persistence::now()))
+        .write(move |c| users::create_managed(c, manager, &first_name, last_name.as_ref(), persistence::now()))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/users/{}", user.id)))
@@ -158,7 +158,7 @@ pub async fn update_managed_user(
         last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
     };
     let id = user.id;
-    let updated = state.db.run(move |c| users::update_names(c, id, &changes)).await.map_err(|e| {
+    let updated = state.db.write(move |c| users::update_names(c, id, &changes)).await.map_err(|e| {
         if matches!(e, ApiError::NotFound(_)) {
             ApiError::user_not_found()
         } else {
@@ -189,7 +189,7 @@ pub async fn delete_managed_user(
     let user = managed_by(&state, &caller, &path).await?;
     let id = user.id;
     // A concurrent delete may have won: then this one is a 404 too.
-    state.db.run(move |c| users::delete(c, id)).await.map_err(|e| {
+    state.db.write(move |c| users::delete(c, id)).await.map_err(|e| {
         if matches!(e, ApiError::NotFound(_)) {
             ApiError::user_not_found()
         } else {

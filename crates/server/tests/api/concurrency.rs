@@ -78,3 +78,49 @@ on_both_backends! {
         assert_eq!(user["last_name"], user["first_name"], "and all of one write, not a mix");
     }
 }
+
+/// On SQLite, writes take turns in the process (api::Db::write), so none
+/// waits in SQLite's sleeping busy handler; reads and PostgreSQL writes
+/// run side by side.
+#[actix_rt::test]
+async fn sqlite_writes_take_turns_and_nothing_else_does() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    for backend in [persistence::Backend::Sqlite, persistence::Backend::Postgres] {
+        let mut db = persistence::testing::TestDb::new(backend);
+        let pool = db.pool().clone();
+        let metrics = api::metrics::Metrics::new(&pool).unwrap();
+        let store = api::Db::new(pool, &metrics);
+        // Each task notes how many run at once while it sleeps in the closure.
+        let most_at_once = |write: bool| {
+            let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+            let tasks: Vec<_> = (0..6)
+                .map(|_| {
+                    let (now, most, store) = (Arc::clone(&now), Arc::clone(&most), store.clone());
+                    async move {
+                        let work = move |_: &mut persistence::AnyConnection| {
+                            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                            most.fetch_max(n, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(30));
+                            now.fetch_sub(1, Ordering::SeqCst);
+                            Ok(())
+                        };
+                        if write { store.write(work).await } else { store.run(work).await }.unwrap();
+                    }
+                })
+                .collect();
+            async move {
+                futures_util::future::join_all(tasks).await;
+                most.load(Ordering::SeqCst)
+            }
+        };
+        let writes = most_at_once(true).await;
+        let reads = most_at_once(false).await;
+        assert!(reads > 1, "{backend:?}: reads run side by side ({reads})");
+        match backend {
+            persistence::Backend::Sqlite => assert_eq!(writes, 1, "SQLite: one writer at a time"),
+            persistence::Backend::Postgres => assert!(writes > 1, "PostgreSQL: writers side by side ({writes})"),
+        }
+    }
+}
