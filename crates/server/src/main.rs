@@ -59,10 +59,10 @@ fn main() -> anyhow::Result<()> {
     }
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    init_logging();
+    let log_writer = init_logging();
     let config = Config::from_env().context("configuration")?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
+        Command::Serve => serve(config, log_writer),
         Command::Migrate => {
             let pool = persistence::Pool::open(&config.database_url, &persistence::PoolOptions::default())?;
             let applied = pool.migrate()?;
@@ -102,7 +102,7 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(config: Config) -> anyhow::Result<()> {
+fn serve(config: Config, log_writer: tracing_appender::non_blocking::WorkerGuard) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async move {
         let running = server::build(&config)?;
         tracing::info!(addr = %config.bind_addr, port = running.port, config = ?config, "steward listening");
@@ -132,6 +132,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
     // gone. Leave without running C exit handlers: OpenSSL's (linked in by
     // libpq) can free per-thread state that exiting blocking-pool threads
     // are still freeing, and abort with "double free" after a clean stop.
+    drop(log_writer); // writes out the lines still queued
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
@@ -166,14 +167,24 @@ fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-fn init_logging() {
+/// Logs to standard error from a thread of their own: a request formats
+/// its line and queues it, and never waits on the write (6 % of the list
+/// endpoint's throughput when it did). Lines are never dropped: past
+/// 128,000 queued, loggers wait. The guard writes out what is queued when
+/// dropped, so keep it until the end.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("steward-log")
+        .finish(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     if json {
         builder.json().init();
     } else {
         builder.init();
     }
+    guard
 }
