@@ -8,6 +8,7 @@ use domain::access::{self, Relation};
 use domain::UserId;
 use persistence::shares;
 use persistence::users::{self, NameChanges};
+use persistence::{AnyConnection, StoreError};
 
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
 use crate::extract::{path_id, query_bools, Json};
@@ -100,13 +101,30 @@ pub async fn create_managed_user(
         .json(UserResponse::from(&user)))
 }
 
-/// Loads a user and checks that the caller manages it; every other case
-/// is the same 404.
-async fn managed_by(state: &AppState, caller: &Caller, raw_id: &str) -> Result<domain::User, ApiError> {
+/// The user at `raw_id` when the caller manages it, for `then` to act on
+/// in the same blocking hop (the check and a write see the same row, and a
+/// write costs one hop, not two). Every other case, and a user deleted
+/// meanwhile, is the same 404.
+fn managed_by<T>(
+    caller: &Caller,
+    raw_id: &str,
+    then: impl FnOnce(&mut AnyConnection, domain::User) -> Result<T, StoreError> + Send + 'static,
+) -> Result<impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static, ApiError> {
     let id: UserId = path_id(raw_id, ApiError::user_not_found())?;
-    let user = state.db.run(move |c| users::find(c, id)).await?.ok_or(ApiError::user_not_found())?;
-    access::may_manage(caller.id(), user.manager_id).map_err(|_| ApiError::user_not_found())?;
-    Ok(user)
+    let me = caller.id();
+    Ok(move |c: &mut AnyConnection| {
+        let user = users::find(c, id)?.ok_or(StoreError::NotFound)?;
+        access::may_manage(me, user.manager_id).map_err(|_| StoreError::NotFound)?;
+        then(c, user)
+    })
+}
+
+fn user_not_found(e: ApiError) -> ApiError {
+    if matches!(e, ApiError::NotFound(_)) {
+        ApiError::user_not_found()
+    } else {
+        e
+    }
 }
 
 /// Get Managed User
@@ -127,7 +145,7 @@ pub async fn get_managed_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = managed_by(&state, &caller, &path).await?;
+    let user = state.db.run(managed_by(&caller, &path, |_, user| Ok(user))?).await.map_err(user_not_found)?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&user)))
 }
 
@@ -152,19 +170,12 @@ pub async fn update_managed_user(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let update = body.into_inner()?;
-    let user = managed_by(&state, &caller, &path).await?;
     let changes = NameChanges {
         first_name: update.first_name.map(|n| Some(n.into_string())),
         last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
     };
-    let id = user.id;
-    let updated = state.db.write(move |c| users::update_names(c, id, &changes)).await.map_err(|e| {
-        if matches!(e, ApiError::NotFound(_)) {
-            ApiError::user_not_found()
-        } else {
-            e
-        }
-    })?;
+    let update = managed_by(&caller, &path, move |c, user| users::update_names(c, user.id, &changes))?;
+    let updated = state.db.write(update).await.map_err(user_not_found)?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&updated)))
 }
 
@@ -186,15 +197,7 @@ pub async fn delete_managed_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = managed_by(&state, &caller, &path).await?;
-    let id = user.id;
     // A concurrent delete may have won: then this one is a 404 too.
-    state.db.write(move |c| users::delete(c, id)).await.map_err(|e| {
-        if matches!(e, ApiError::NotFound(_)) {
-            ApiError::user_not_found()
-        } else {
-            e
-        }
-    })?;
+    state.db.write(managed_by(&caller, &path, |c, user| users::delete(c, user.id))?).await.map_err(user_not_found)?;
     Ok(HttpResponse::NoContent().finish())
 }
