@@ -180,7 +180,10 @@ fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
         .lossy(false)
         .thread_name("steward-log")
         .finish(std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    // Colours only on a terminal: in a file or a log collector the escape
+    // codes are noise (and cost formatting time on every line).
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {

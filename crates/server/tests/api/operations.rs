@@ -251,3 +251,30 @@ async fn sigterm_finishes_requests_in_flight_then_exits() {
 async fn ctrl_c_also_finishes_requests_in_flight_then_exits() {
     finishes_requests_in_flight_on("INT").await;
 }
+
+/// Text logs to a file or a pipe carry no terminal colour codes.
+#[test]
+fn text_logs_off_a_terminal_have_no_colour_codes() {
+    let dir = std::env::temp_dir().join(format!("steward-text-{}", uuid::Uuid::new_v4().simple()));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_steward"))
+        .current_dir(std::env::temp_dir())
+        .env("DATABASE_URL", format!("sqlite://{}/steward.db", dir.display()))
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env_remove("LOG_FORMAT")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start steward");
+    let stderr = child.stderr.take().unwrap();
+    let line = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("steward listening"))
+        .expect("the start-up line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(line.contains("INFO"), "a text line: {line}");
+    assert!(!line.contains('\u{1b}'), "no escape codes: {line:?}");
+}
