@@ -128,8 +128,8 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
 /// one task takes the next without sleeping; with actix's default (512 in
 /// all) they waited on the connection pool instead, 90 threads under 64
 /// connections, and each checkout cost two context switches. Measured on
-/// the list endpoint: +25 % requests/s. Argon2 waits for its turn as a
-/// future (api::auth::hash), so sign-ins never hold these threads idle.
+/// the list endpoint: +25 % requests/s. Argon2 runs on threads of its own
+/// (api::auth::hash), so sign-ins never hold these threads.
 pub fn blocking_threads(pool_size: u32, workers: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     (pool_size as usize + cores).div_ceil(workers.max(1)).max(2)
