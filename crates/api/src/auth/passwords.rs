@@ -17,7 +17,7 @@ use crate::ApiError;
 type Blocks = Vec<Block>;
 
 /// Memory in KiB, passes, lanes of new hashes.
-pub const PARAMS: (u32, u32, u32) = (12 * 1024, 3, 1);
+const PARAMS: (u32, u32, u32) = (12 * 1024, 3, 1);
 
 /// The hasher for new passwords. OWASP's cheat sheet lists m=19 MiB t=2,
 /// m=12 MiB t=3, m=9 MiB t=4 (1 lane each) as equal in the defence they
