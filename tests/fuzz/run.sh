@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Contract fuzzing: schemathesis (pinned in requirements.txt, installed into
 # tests/fuzz/.venv when missing) against the service's own GET /openapi.json.
-# Builds and starts steward on a free loopback port with a fresh SQLite
-# database, registers an account, signs in, creates a few resources (two
+# Runs once per backend (FUZZ_BACKENDS, default "sqlite postgres"): builds
+# and starts steward on a free loopback port with a fresh SQLite database,
+# or a fresh PostgreSQL database made on the server at FUZZ_PG_URL (default
+# TEST_DATABASE_URL's server, else postgres://postgres:postgres@127.0.0.1:5432;
+# psql makes and drops it), registers an account, signs in, creates a few resources (two
 # managed users, two activities and a trace, a second account and two shares
 # to it) whose ids the fuzzer draws from half of the time, then fuzzes every
 # operation but three (see below), authenticated, with a bounded number of examples
 # per operation and a fixed seed: no 5xx, every status documented, every
 # response valid against its documented schema. Exits with schemathesis's
 # status and always stops the server. Runs from anywhere.
-# The server's log is tests/fuzz/out/server.log.
+# The server's log is tests/fuzz/out/server-<backend>.log.
 #
 # FUZZ_MAX_EXAMPLES (default 50) and FUZZ_SEED (default 1) may be overridden;
 # arguments are passed on to `schemathesis run`, e.g.
@@ -22,6 +25,19 @@ out="$here/out"
 venv="$here/.venv"
 max_examples="${FUZZ_MAX_EXAMPLES:-50}"
 seed="${FUZZ_SEED:-1}"
+backends="${FUZZ_BACKENDS:-sqlite postgres}"
+# More than one backend: one run of this script each, so that each runs
+# under `set -e` on its own and a failure on one still runs the other.
+if [ "$(echo "$backends" | wc -w)" -gt 1 ]; then
+  status=0
+  for backend in $backends; do
+    FUZZ_BACKENDS="$backend" bash "${BASH_SOURCE[0]}" "$@" || status=$?
+  done
+  exit "$status"
+fi
+backend="$(echo "$backends" | tr -d ' ')"
+pg_server="${FUZZ_PG_URL:-${TEST_DATABASE_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}}"
+pg_server="${pg_server%/*}"
 
 if [ ! -x "$venv/bin/schemathesis" ]; then
   echo "fuzz: installing schemathesis into $venv" >&2
@@ -36,21 +52,41 @@ echo "fuzz: cargo build --release -p steward-server" >&2
 source "$root/tests/lib/steward.sh"
 
 mkdir -p "$out"
-tmp="$(mktemp -d)"
+tmp=""
+pg_db=""
 fuzzer_pid=""
 cleanup() {
   if [ -n "$fuzzer_pid" ] && kill -0 "$fuzzer_pid" 2>/dev/null; then
     kill "$fuzzer_pid" 2>/dev/null || true
     wait "$fuzzer_pid" 2>/dev/null || true
   fi
+  fuzzer_pid=""
   steward_stop
-  rm -rf "$tmp"
+  server_pid=""
+  if [ -n "$pg_db" ]; then
+    psql "$pg_server/postgres" -q -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >/dev/null 2>&1 || true
+    pg_db=""
+  fi
+  [ -z "$tmp" ] || rm -rf "$tmp"
+  tmp=""
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-steward_start fuzz "$tmp" "$out/server.log"
+tmp="$(mktemp -d)"
+case "$backend" in
+  sqlite) steward_start "fuzz ($backend)" "$tmp" "$out/server-$backend.log" ;;
+  postgres)
+    command -v psql >/dev/null || { echo "fuzz: psql is needed to make a PostgreSQL database" >&2; exit 1; }
+    pg_db="fuzz_$(date +%s)_$$"
+    psql "$pg_server/postgres" -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE $pg_db" >/dev/null
+    steward_start "fuzz ($backend)" "$tmp" "$out/server-$backend.log" \
+      DATABASE_URL="$pg_server/$pg_db" JWT_SECRET="fuzzing-secret-that-is-at-least-32-bytes"
+    ;;
+  *) echo "fuzz: unknown backend $backend" >&2; exit 1 ;;
+esac
+echo "fuzz: $backend" >&2
 
 # A few real resources, so that the fuzzer reaches more than 404s (see the
 # dictionaries below). Each POST must answer 201; its "id" is kept.
@@ -172,4 +208,5 @@ fuzzer_pid=$!
 status=0
 wait "$fuzzer_pid" || status=$?
 fuzzer_pid=""
+echo "fuzz: $backend finished with status $status" >&2
 exit "$status"

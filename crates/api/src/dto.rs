@@ -483,6 +483,14 @@ impl From<TracePointDto> for domain::TracePoint {
     }
 }
 
+/// Whether a JSON text may hold an escaped NUL (`\u0000`, any case): a
+/// scan of the backslashes, which a trace has none of.
+fn may_hold_nul(body: &[u8]) -> bool {
+    body.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\\' && body.get(i + 1..i + 6).is_some_and(|tail| tail.eq_ignore_ascii_case(b"u0000")))
+}
+
 /// A whole trace: up to 100,000 points in time order.
 #[derive(Debug)]
 pub struct Trace(pub Vec<domain::TracePoint>);
@@ -526,6 +534,11 @@ impl FromJson for Trace {
     /// then the domain's checks. Only input serde refuses is walked value
     /// by value, to list every fault.
     fn from_bytes(body: &[u8]) -> Result<Self, crate::ApiError> {
+        // A NUL can only be written `\u0000` in JSON; a body that may hold
+        // one (in any field, read or not) is walked, like every other body.
+        if may_hold_nul(body) {
+            return crate::validation::read_value(&crate::extract::parse_json(body)?);
+        }
         match serde_json::from_slice::<Vec<TracePointDto>>(body) {
             Ok(points) => {
                 if points.len() > domain::TRACE_MAX_POINTS {
@@ -539,10 +552,10 @@ impl FromJson for Trace {
                     Err(crate::ApiError::Validation(faults))
                 }
             }
-            Err(_) => {
-                let value = crate::extract::parse_json(body)?;
-                Self::from_json(&value).map_err(crate::ApiError::Validation)
-            }
+            // Serde's typed points hold no text (a time that does not
+            // parse, a NUL in it included, takes this path), so only this
+            // path needs the guard of `read_value`.
+            Err(_) => crate::validation::read_value(&crate::extract::parse_json(body)?),
         }
     }
 

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::error::{FieldError, Loc};
-use crate::validation::{query_bool, BodyLimit, FromJson};
+use crate::validation::{query_bool, BodyLimit, Fault, FromJson};
 use crate::{ApiError, AppState};
 
 /// A JSON body of type `T`, read and checked, its verdict held back until
@@ -112,30 +112,59 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(body.len())
 }
 
-/// The query string's pairs, in order.
-pub fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(req.query_string()).unwrap_or_default()
+/// A request's query string, read the one way every parameter is read:
+/// the last of repeated keys wins (as in the original framework), and a
+/// value holding a NUL character is a fault at `["query", name]` before
+/// anything parses it (the guard of [`crate::validation::read_value`], for
+/// the query string).
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn of(req: &HttpRequest) -> Query {
+        Query(serde_urlencoded::from_str(req.query_string()).unwrap_or_default())
+    }
+
+    /// The value of `name`, if given.
+    pub fn get(&self, name: &str) -> Option<Result<&str, FieldError>> {
+        let (_, raw) = self.0.iter().rev().find(|(k, _)| k == name)?;
+        Some(if crate::validation::storable(raw) {
+            Ok(raw.as_str())
+        } else {
+            let fault = crate::validation::nul_fault();
+            Err(FieldError::new(vec![Loc::from("query"), Loc::from(name)], fault.kind, fault.msg))
+        })
+    }
+
+    /// `parse` of the value of `name`, `default` when absent; a value that
+    /// does not parse is a fault at `["query", name]`, and `default` stands
+    /// in so the other parameters are still read.
+    pub fn parse<T>(
+        &self,
+        name: &str,
+        default: T,
+        errors: &mut Vec<FieldError>,
+        parse: impl FnOnce(&str) -> Result<T, Fault>,
+    ) -> T {
+        match self.get(name) {
+            None => default,
+            Some(Err(fault)) => {
+                errors.push(fault);
+                default
+            }
+            Some(Ok(raw)) => parse(raw).unwrap_or_else(|fault| {
+                errors.push(FieldError::new(vec![Loc::from("query"), Loc::from(name)], fault.kind, fault.msg));
+                default
+            }),
+        }
+    }
 }
 
 /// The booleans of a query string, by name, with their defaults. Every
 /// bad value is listed at `["query", name]`.
 pub fn query_bools<const N: usize>(req: &HttpRequest, params: [(&str, bool); N]) -> Result<[bool; N], ApiError> {
-    let pairs = query_pairs(req);
-    let mut values = [false; N];
+    let query = Query::of(req);
     let mut errors = Vec::new();
-    for (i, (name, default)) in params.iter().enumerate() {
-        // As the original framework does, the last of repeated keys wins.
-        values[i] = match pairs.iter().rev().find(|(k, _)| k == name) {
-            None => *default,
-            Some((_, raw)) => match query_bool(raw) {
-                Ok(v) => v,
-                Err(fault) => {
-                    errors.push(FieldError::new(vec![Loc::from("query"), Loc::from(*name)], fault.kind, fault.msg));
-                    *default
-                }
-            },
-        };
-    }
+    let values = params.map(|(name, default)| query.parse(name, default, &mut errors, query_bool));
     if errors.is_empty() {
         Ok(values)
     } else {

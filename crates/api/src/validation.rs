@@ -37,10 +37,68 @@ pub trait FromJson: Sized {
     fn from_json(body: &Value) -> Result<Self, Vec<FieldError>>;
 
     /// Reads the raw body. The default parses it to a `Value` first; a
-    /// type with a faster path for good input may override this.
+    /// type with a faster path for good input may override this, but must
+    /// end in [`read_value`] whenever the body holds text it keeps.
     fn from_bytes(body: &[u8]) -> Result<Self, crate::ApiError> {
-        let value = crate::extract::parse_json(body)?;
-        Self::from_json(&value).map_err(crate::ApiError::Validation)
+        read_value(&crate::extract::parse_json(body)?)
+    }
+}
+
+/// Reads a parsed body as `T`, behind the guard that every JSON body goes
+/// through: no string anywhere in it may hold a NUL character. PostgreSQL's
+/// `text` cannot store one (it fails the statement: a 500), and no field of
+/// the contract can hold one, so each is a 422 at its own `loc`, listed
+/// with the type's own faults (one fault per `loc`: a name with a NUL is
+/// already refused by the name's rule). Passwords, which are only ever
+/// hashed, follow the same rule, so that no field is an exception.
+pub fn read_value<T: FromJson>(value: &Value) -> Result<T, crate::ApiError> {
+    let mut nul = Vec::new();
+    nul_faults(value, &mut vec![Loc::from("body")], &mut nul);
+    match T::from_json(value) {
+        Ok(v) if nul.is_empty() => Ok(v),
+        Ok(_) => Err(crate::ApiError::Validation(nul)),
+        Err(mut faults) => {
+            nul.retain(|n| !faults.iter().any(|f| f.loc == n.loc));
+            faults.extend(nul);
+            Err(crate::ApiError::Validation(faults))
+        }
+    }
+}
+
+/// The fault of a text that holds a NUL character.
+pub fn nul_fault() -> Fault {
+    Fault::new("value_error", "Value error, must not contain NUL characters")
+}
+
+/// Whether `text` may reach the database: PostgreSQL's `text` holds any
+/// character but NUL.
+pub fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+/// Every string under `value` (object keys are names, never stored, and
+/// left alone) that holds a NUL, each at its `loc`.
+fn nul_faults(value: &Value, loc: &mut Vec<Loc>, out: &mut Vec<FieldError>) {
+    match value {
+        Value::String(s) if !storable(s) => {
+            let fault = nul_fault();
+            out.push(FieldError::new(loc.clone(), fault.kind, fault.msg));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                loc.push(Loc::Index(i));
+                nul_faults(item, loc, out);
+                loc.pop();
+            }
+        }
+        Value::Object(fields) => {
+            for (name, item) in fields {
+                loc.push(Loc::from(name.as_str()));
+                nul_faults(item, loc, out);
+                loc.pop();
+            }
+        }
+        _ => {}
     }
 }
 

@@ -9,6 +9,37 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+/// The key an account's failures are counted under, from the e-mail as
+/// typed at sign-in (normalised): whatever was typed, a real address or
+/// not, so that a miss is counted like a hit.
+pub fn account_key(email_normalized: &str) -> String {
+    format!("account:{}", escape(email_normalized))
+}
+
+/// The key a client address's failures are counted under.
+pub fn client_key(address: &str) -> String {
+    format!("client:{}", escape(address))
+}
+
+/// Keys are stored as text, and a key comes from what a client sent. `%`
+/// and every control character are percent-escaped: the key never holds a
+/// NUL (which PostgreSQL's `text` cannot store) and two different inputs
+/// never share a key.
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c == '%' || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The failures counted for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failures {
@@ -52,6 +83,16 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_hold_no_nul_and_never_collide() {
+        assert_eq!(account_key("ada@example.org"), "account:ada@example.org");
+        assert_eq!(account_key("a\0@b.c"), "account:a%00@b.c");
+        assert_eq!(account_key("a%00@b.c"), "account:a%2500@b.c", "an escape typed by hand is escaped again");
+        assert_eq!(client_key("203.0.113.7"), "client:203.0.113.7");
+        assert_eq!(client_key("x\u{85}y"), "client:x%C2%85y");
+        assert!(!account_key("\0\0").contains('\0'));
+    }
 
     #[test]
     fn waits_grow_after_the_free_failures_and_end_with_the_window() {

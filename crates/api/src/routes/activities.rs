@@ -8,8 +8,9 @@ use persistence::activities::{self, NewActivity};
 
 use crate::access::require;
 use crate::dto::{ActivityCreate, ActivityResponse, Trace, TracePointDto};
-use crate::error::{FieldError, Loc};
-use crate::extract::{path_id, query_pairs, Json};
+use crate::error::Loc;
+use crate::extract::{path_id, Json, Query};
+use crate::validation::Fault;
 use crate::{ApiError, AppState, Caller};
 
 const ACTIVITY_NOT_FOUND: ApiError = ApiError::NotFound("Activity not found");
@@ -55,42 +56,22 @@ pub struct ActivitiesQuery {
 }
 
 fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
-    let pairs = query_pairs(req);
-    let last = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let query = Query::of(req);
     let mut errors = Vec::new();
-    let at = |name: &str| vec![Loc::from("query"), Loc::from(name)];
-    let limit = match last("limit").map(|v| v.trim().parse::<i64>()) {
-        None => 50,
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                at("limit"),
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-            ));
-            50
+    let limit = query.parse("limit", 50, &mut errors, |raw| match raw.trim().parse::<i64>() {
+        Err(_) => {
+            Err(Fault::new("int_parsing", "Input should be a valid integer, unable to parse string as an integer"))
         }
-        Some(Ok(n)) if n < 1 => {
-            errors.push(FieldError::new(
-                at("limit"),
-                "greater_than_equal",
-                "Input should be greater than or equal to 1",
-            ));
-            50
-        }
-        Some(Ok(n)) if n > 100 => {
-            errors.push(FieldError::new(at("limit"), "less_than_equal", "Input should be less than or equal to 100"));
-            50
-        }
-        Some(Ok(n)) => n,
-    };
-    let before = match last("before").map(|v| v.trim().parse::<ActivityId>()) {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(at("before"), "uuid_parsing", "Input should be a valid UUID"));
-            None
-        }
-    };
+        Ok(n) if n < 1 => Err(Fault::new("greater_than_equal", "Input should be greater than or equal to 1")),
+        Ok(n) if n > 100 => Err(Fault::new("less_than_equal", "Input should be less than or equal to 100")),
+        Ok(n) => Ok(n),
+    });
+    let before = query.parse("before", None, &mut errors, |raw| {
+        raw.trim()
+            .parse::<ActivityId>()
+            .map(Some)
+            .map_err(|_| Fault::new("uuid_parsing", "Input should be a valid UUID"))
+    });
     if errors.is_empty() {
         Ok(ActivitiesQuery { limit, before })
     } else {

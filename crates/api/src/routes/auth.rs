@@ -4,7 +4,7 @@ use actix_web::cookie::Cookie;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use base64::Engine;
-use domain::throttle::Policy;
+use domain::throttle::{self as throttle_key, Policy};
 use domain::Email;
 use persistence::{sessions, throttle, users};
 
@@ -12,6 +12,7 @@ use crate::auth::{self, Caller, TOKEN_COOKIE_NAME};
 use crate::dto::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse, UserResponse};
 use crate::error::{Challenge, FieldError, Loc};
 use crate::extract::{query_bools, Json};
+use crate::validation::storable;
 use crate::{ApiError, AppState};
 
 const BAD_CREDENTIALS: ApiError =
@@ -128,7 +129,7 @@ fn client_key(req: &HttpRequest, state: &AppState) -> String {
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
     let peer = req.peer_addr().map(|a| a.ip().to_string());
-    format!("client:{}", forwarded.or(peer).unwrap_or_else(|| "unknown".into()))
+    throttle_key::client_key(&forwarded.or(peer).unwrap_or_else(|| "unknown".into()))
 }
 
 /// Sign in
@@ -157,16 +158,23 @@ pub async fn login(
     if password.len() > 1024 {
         return Err(BAD_CREDENTIALS);
     }
-    let account_key = format!("account:{}", Email::normalize(&username));
+    let normalized = Email::normalize(&username);
+    let account_key = throttle_key::account_key(&normalized);
     let client_key = client_key(&req, &state);
     let now = persistence::now();
+    // Text with a NUL can be no account's e-mail or password (no account
+    // can be made with one) and cannot be looked up on PostgreSQL: it is
+    // not looked up, and fails below like any wrong password, as slowly
+    // and counted by the throttle.
+    let possible = storable(&username) && storable(&password);
 
-    let (keys, normalized) = ([account_key.clone(), client_key.clone()], Email::normalize(&username));
+    let keys = [account_key.clone(), client_key.clone()];
     let (failures, found) = state
         .db
         .run(move |c| {
             let failures = throttle::failures(c, &[keys[0].as_str(), keys[1].as_str()])?;
-            Ok((failures, users::find_account_by_email(c, &normalized)?))
+            let found = if possible { users::find_account_by_email(c, &normalized)? } else { None };
+            Ok((failures, found))
         })
         .await?;
     // Each key is judged by its own policy (`failures` keeps the order of

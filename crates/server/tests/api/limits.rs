@@ -15,7 +15,7 @@ fn port_of(app: &TestApp) -> u16 {
 
 /// Sends raw bytes and reads the answer until the server closes (async:
 /// the server under test runs on this test's runtime).
-async fn raw(app: &TestApp, request: &[u8]) -> String {
+pub async fn raw(app: &TestApp, request: &[u8]) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port_of(app))).await.unwrap();
     s.write_all(request).await.unwrap();
     let mut answer = Vec::new();
