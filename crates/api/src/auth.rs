@@ -1,10 +1,13 @@
 //! Authentication: tokens, passwords, and the [`Caller`] extractor.
 
 mod caller;
+mod cookie;
+pub mod credentials;
 mod passwords;
 mod tokens;
 
-pub use caller::{add_refreshed_token, Caller, TokenSource, REFRESHED_TOKEN, TOKEN_COOKIE as TOKEN_COOKIE_NAME};
-pub(crate) use caller::{cancel_refresh, token_cookie};
+pub use caller::{add_refreshed_token, Caller, TokenSource, REFRESHED_TOKEN};
+pub(crate) use caller::{authorization, cancel_refresh};
+pub use cookie::{cleared_cookie, token_cookie, TOKEN_COOKIE as TOKEN_COOKIE_NAME};
 pub use passwords::{hash, hash_password, verify, verify_password, warm_up};
 pub use tokens::{Claims, IssuedToken, TokenConfig, Tokens};

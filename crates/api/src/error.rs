@@ -55,26 +55,66 @@ pub enum Challenge {
     Basic,
 }
 
+/// What a 404 is about; its `detail` names it. The same body answers "does
+/// not exist" and "the caller may not know it exists", so a 404 never tells
+/// which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    User,
+    Activity,
+    Share,
+    /// No account has the e-mail a request names (a share's grantee).
+    Account,
+    /// A path no route serves.
+    Path,
+}
+
+impl Resource {
+    fn detail(self) -> &'static str {
+        match self {
+            Resource::User => "User not found",
+            Resource::Activity => "Activity not found",
+            Resource::Share => "Share not found",
+            Resource::Account => "No account has that e-mail",
+            Resource::Path => "Not Found",
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("unauthorized: {detail}")]
     Unauthorized { detail: &'static str, challenge: Challenge },
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
-    #[error("not found: {0}")]
-    NotFound(&'static str),
+    #[error("not found: {0:?}")]
+    NotFound(Resource),
+    /// A row the request named went away while it ran (a concurrent
+    /// delete). The one-hop helper (`Db::act_as`) answers it as its
+    /// subject's 404; elsewhere it is a plain 404.
+    #[error("gone meanwhile")]
+    Vanished,
+    /// A path that is served, with a method it does not serve: `Allow`
+    /// lists those it does.
+    #[error("method not allowed")]
+    MethodNotAllowed(String),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("payload too large")]
     PayloadTooLarge(usize),
+    /// Request headers over the limit (`header_limit::MAX_HEADER_BYTES`).
+    #[error("request headers too large")]
+    HeadersTooLarge(usize),
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
+    /// The database is unreachable or overloaded; `lost` when a statement
+    /// found its connection's server gone (the pool then drops it).
+    #[error("service unavailable: {why}")]
+    Unavailable { why: String, lost: bool },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -92,7 +132,7 @@ impl ApiError {
     /// The 404 for a user: the same body whether the user does not exist,
     /// is not the caller's, or the id is not a UUID.
     pub const fn user_not_found() -> ApiError {
-        ApiError::NotFound("User not found")
+        ApiError::NotFound(Resource::User)
     }
 
     pub fn internal(err: impl std::fmt::Display) -> ApiError {
@@ -102,27 +142,31 @@ impl ApiError {
     pub fn validation(loc: Vec<Loc>, kind: &'static str, msg: impl Into<String>) -> ApiError {
         ApiError::Validation(vec![FieldError::new(loc, kind, msg)])
     }
+
+    /// The 404 or 403 of a refusal by the access rules, about `resource`.
+    pub fn refused(err: AccessError, resource: Resource) -> ApiError {
+        match err {
+            AccessError::NoAccess => ApiError::NotFound(resource),
+            AccessError::MissingScope(_) => ApiError::Forbidden("Not enough permissions for this action"),
+        }
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound => ApiError::NotFound("Not found"),
+            StoreError::NotFound => ApiError::Vanished,
             StoreError::Conflict(what) => ApiError::Conflict(what),
-            StoreError::Unavailable(why) | StoreError::ConnectionLost(why) => ApiError::Unavailable(why),
+            StoreError::Unavailable(why) => ApiError::Unavailable { why, lost: false },
+            StoreError::ConnectionLost(why) => ApiError::Unavailable { why, lost: true },
             StoreError::Query(e) => ApiError::Internal(e.to_string()),
         }
     }
 }
 
-impl From<AccessError> for ApiError {
-    /// Without a resource name; handlers that know it map `NoAccess` to
-    /// their own 404 (see [`ApiError::user_not_found`]).
-    fn from(err: AccessError) -> Self {
-        match err {
-            AccessError::NoAccess => ApiError::NotFound("Not found"),
-            AccessError::MissingScope(_) => ApiError::Forbidden("Not enough permissions"),
-        }
+impl persistence::Failure for ApiError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, ApiError::Unavailable { lost: true, .. })
     }
 }
 
@@ -131,13 +175,15 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::Vanished => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,10 +199,21 @@ impl ResponseError for ApiError {
                 res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(value)));
                 json!({ "detail": detail })
             }
-            ApiError::Forbidden(d) | ApiError::NotFound(d) => json!({ "detail": d }),
+            ApiError::Forbidden(d) => json!({ "detail": d }),
+            ApiError::NotFound(resource) => json!({ "detail": resource.detail() }),
+            ApiError::Vanished => json!({ "detail": "Not found" }),
+            ApiError::MethodNotAllowed(allow) => {
+                if let Ok(value) = HeaderValue::from_str(allow) {
+                    res.insert_header((header::ALLOW, value));
+                }
+                json!({ "detail": "Method Not Allowed" })
+            }
             ApiError::Conflict(what) => json!({ "detail": conflict_detail(what) }),
             ApiError::PayloadTooLarge(limit) => {
                 json!({ "detail": format!("Request body is larger than the limit of {limit} bytes") })
+            }
+            ApiError::HeadersTooLarge(limit) => {
+                json!({ "detail": format!("Request headers are larger than {limit} bytes") })
             }
             ApiError::UnsupportedMediaType => {
                 json!({ "detail": "Content-Type must be application/json" })
@@ -166,7 +223,7 @@ impl ResponseError for ApiError {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
                 json!({ "detail": "Too many failed sign-ins; try again later" })
             }
-            ApiError::Unavailable(why) => {
+            ApiError::Unavailable { why, .. } => {
                 tracing::warn!(error = %why, "database unavailable");
                 res.insert_header((header::RETRY_AFTER, "1"));
                 json!({ "detail": "Service temporarily unavailable" })

@@ -112,6 +112,12 @@ fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(body.len())
 }
 
+/// The value of the last pair named `name`: as the original framework
+/// reads a query string or a form, the last of repeated keys wins.
+pub fn last<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
+    pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
 /// A request's query string, read the one way every parameter is read:
 /// the last of repeated keys wins (as in the original framework), and a
 /// value holding a NUL character is a fault at `["query", name]` before
@@ -126,9 +132,9 @@ impl Query {
 
     /// The value of `name`, if given.
     pub fn get(&self, name: &str) -> Option<Result<&str, FieldError>> {
-        let (_, raw) = self.0.iter().rev().find(|(k, _)| k == name)?;
+        let raw = last(&self.0, name)?;
         Some(if crate::validation::storable(raw) {
-            Ok(raw.as_str())
+            Ok(raw)
         } else {
             let fault = crate::validation::nul_fault();
             Err(FieldError::new(vec![Loc::from("query"), Loc::from(name)], fault.kind, fault.msg))

@@ -6,9 +6,8 @@
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::HttpResponse;
+use actix_web::ResponseError;
 
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -18,8 +17,7 @@ pub async fn limit_headers(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let size: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
     if size > MAX_HEADER_BYTES {
-        let res = HttpResponse::build(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
-            .json(serde_json::json!({ "detail": format!("Request headers are larger than {MAX_HEADER_BYTES} bytes") }));
+        let res = crate::ApiError::HeadersTooLarge(MAX_HEADER_BYTES).error_response();
         return Ok(req.into_response(res));
     }
     Ok(next.call(req).await?.map_into_boxed_body())

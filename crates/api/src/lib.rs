@@ -4,7 +4,7 @@
 //! The server mounts it with [`configure`] and wraps it in
 //! [`auth::add_refreshed_token`] (sliding refresh).
 
-mod access;
+pub mod act;
 pub mod auth;
 pub mod dto;
 mod error;
@@ -20,7 +20,7 @@ pub mod validation;
 use actix_web::{web, HttpResponse};
 
 pub use auth::Caller;
-pub use error::{ApiError, FieldError, Loc};
+pub use error::{ApiError, FieldError, Loc, Resource};
 pub use state::{blocking, ApiConfig, AppState, Db};
 
 /// Mounts every route.
@@ -100,12 +100,10 @@ async fn openapi_json() -> HttpResponse {
 /// (as the original framework answers), not a 404: the path exists.
 fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(move || async move {
-        HttpResponse::MethodNotAllowed()
-            .insert_header((actix_web::http::header::ALLOW, allow))
-            .json(serde_json::json!({ "detail": "Method Not Allowed" }))
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allow.into()))
     }))
 }
 
-async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound().json(serde_json::json!({ "detail": "Not Found" }))
+async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(error::Resource::Path))
 }

@@ -1,5 +1,3 @@
-use std::time::Instant;
-
 use actix_web::web;
 use persistence::{AnyConnection, Pool, StoreError};
 
@@ -45,11 +43,11 @@ pub struct AppState {
 /// The database, reached only from the blocking pool.
 #[derive(Clone)]
 pub struct Db {
-    pool: Pool,
+    pub(crate) pool: Pool,
     /// On SQLite, writers take turns here (see [`Db::write`]).
-    writer: Option<std::sync::Arc<std::sync::Mutex<()>>>,
-    wait: prometheus::Histogram,
-    timeouts: prometheus::IntCounter,
+    pub(crate) writer: Option<std::sync::Arc<std::sync::Mutex<()>>>,
+    pub(crate) wait: prometheus::Histogram,
+    pub(crate) timeouts: prometheus::IntCounter,
 }
 
 impl Db {
@@ -62,31 +60,15 @@ impl Db {
         &self.pool
     }
 
-    /// Runs `f` on a pooled connection on the blocking pool: Diesel is
-    /// synchronous, and a query on an async worker would stall every
-    /// request on it. The connection is taken inside the closure, and the
-    /// pool's timeout counts from the call: a task that queued for a
-    /// blocking thread (there are about as many as connections, see
-    /// `server::blocking_threads`) waits only what is left of it.
+    /// Runs `f` on a pooled connection on the blocking pool, for work
+    /// without a caller (sign-in, registration, readiness); a request with
+    /// a caller goes through [`Db::act_as`] or [`Db::write_as`].
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let deadline = Instant::now() + self.pool.timeout();
-        let (pool, wait, timeouts) = (self.pool.clone(), self.wait.clone(), self.timeouts.clone());
-        let span = tracing::Span::current();
-        let asked = Instant::now();
-        web::block(move || {
-            span.in_scope(|| {
-                let mut conn = pool.get_by(deadline).inspect_err(|_| timeouts.inc())?;
-                wait.observe(asked.elapsed().as_secs_f64());
-                conn.run(f)
-            })
-        })
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
+        self.on_connection(move |c| f(c).map_err(ApiError::from)).await
     }
 }
 

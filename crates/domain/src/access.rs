@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Scope, ScopeSet, UserId};
+use crate::{Scope, ScopeSet, Share, User, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
@@ -122,6 +122,57 @@ pub fn may_grant(caller: UserId, subject: UserId, subject_manager: Option<UserId
     }
 }
 
+/// What the caller may do with a live share: its granter (whoever may
+/// grant on its subject) anything, its grantee only leave it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareRole {
+    Granter,
+    Grantee,
+}
+
+/// How `caller` stands to a live share on `subject`; anyone else may not
+/// know it exists.
+pub fn share_role(
+    caller: UserId,
+    subject: UserId,
+    subject_manager: Option<UserId>,
+    grantee: UserId,
+) -> Result<ShareRole, AccessError> {
+    if may_grant(caller, subject, subject_manager).is_ok() {
+        Ok(ShareRole::Granter)
+    } else if grantee == caller {
+        Ok(ShareRole::Grantee)
+    } else {
+        Err(AccessError::NoAccess)
+    }
+}
+
+/// The users a caller reaches, for the user list: itself first, then the
+/// users it manages, then the subjects shared with it, each with the
+/// scopes it holds there. A user reached twice appears once, where first
+/// reached, with the union of the scopes.
+pub fn reachable(
+    caller: User,
+    managed: impl IntoIterator<Item = User>,
+    shared: impl IntoIterator<Item = (Share, User)>,
+) -> Vec<(User, ScopeSet)> {
+    let all = std::iter::once((caller, Relation::Itself.scopes()))
+        .chain(managed.into_iter().map(|u| (u, Relation::Manager.scopes())))
+        .chain(shared.into_iter().map(|(share, subject)| (subject, share.scopes)));
+    let mut out: Vec<(User, ScopeSet)> = Vec::new();
+    let mut position: std::collections::HashMap<UserId, usize> = std::collections::HashMap::new();
+    for (user, scopes) in all {
+        match position.get(&user.id) {
+            Some(&i) => out[i].1 = out[i].1.union(scopes),
+            None => {
+                position.insert(user.id, out.len());
+                out.push((user, scopes));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -198,6 +249,48 @@ mod tests {
         assert_eq!(may_manage(me, Some(me)), Ok(()));
         assert_eq!(may_manage(me, Some(UserId::new())), Err(AccessError::NoAccess));
         assert_eq!(may_manage(me, None), Err(AccessError::NoAccess), "an account is not managed by anyone");
+    }
+
+    #[test]
+    fn the_reachable_users_merge_scopes_and_keep_the_first_place() {
+        let user = |name: &str| User {
+            id: UserId::new(),
+            email: None,
+            first_name: Some(name.into()),
+            last_name: None,
+            admin: false,
+            manager_id: None,
+            registered_at: Utc::now(),
+        };
+        let (me, kid, friend) = (user("me"), user("kid"), user("friend"));
+        let share = |subject: &User, scopes: &[Scope]| Share {
+            id: crate::ShareId::new(),
+            subject: subject.id,
+            grantee: me.id,
+            scopes: set(scopes),
+            created_at: Utc::now(),
+            expires_at: None,
+        };
+        let got = reachable(
+            me.clone(),
+            [kid.clone()],
+            [
+                (share(&friend, &[Scope::DataWrite]), friend.clone()),
+                (share(&kid, &[Scope::DataRead]), kid.clone()),
+                (share(&friend, &[Scope::DataRead]), friend.clone()),
+            ],
+        );
+        let got: Vec<_> = got.into_iter().map(|(u, s)| (u.id, s)).collect();
+        assert_eq!(got, [(me.id, ScopeSet::ALL), (kid.id, ScopeSet::ALL), (friend.id, ScopeSet::ALL)]);
+    }
+
+    #[test]
+    fn a_share_is_changed_by_its_granter_and_left_by_its_grantee() {
+        let (me, child, other) = (UserId::new(), UserId::new(), UserId::new());
+        assert_eq!(share_role(me, me, None, other), Ok(ShareRole::Granter), "my own share");
+        assert_eq!(share_role(me, child, Some(me), other), Ok(ShareRole::Granter), "my child's");
+        assert_eq!(share_role(me, other, None, me), Ok(ShareRole::Grantee), "granted to me");
+        assert_eq!(share_role(me, other, None, child), Err(AccessError::NoAccess), "someone else's");
     }
 
     #[test]

@@ -112,30 +112,29 @@ pub fn list(
     Ok(Some(query.load(conn)?.into_iter().map(Activity::from).collect()))
 }
 
-/// Deletes an activity and its trace.
-pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<(), StoreError> {
+/// Deletes an activity of `user` and its trace; `false` when there was no
+/// such activity.
+pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<bool, StoreError> {
     let n = diesel::delete(
         activities::table.filter(activities::id.eq(DbId::from(id))).filter(activities::user_id.eq(DbId::from(user))),
     )
     .execute(conn)?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    Ok(n > 0)
 }
 
-/// Replaces the trace of an activity of `user` with `points`, whole.
+/// Replaces the trace of an activity of `user` with `points`, whole;
+/// `false` when there is no such activity.
 pub fn put_trace(
     conn: &mut AnyConnection,
     user: UserId,
     activity: ActivityId,
     points: &[TracePoint],
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let packed = encode(points);
     let count = i32::try_from(points.len()).map_err(|_| StoreError::Conflict("trace too long"))?;
     crate::transaction(conn, |conn| {
         if find(conn, user, activity)?.is_none() {
-            return Err(StoreError::NotFound);
+            return Ok(false);
         }
         diesel::delete(activity_traces::table.find(DbId::from(activity))).execute(conn)?;
         diesel::insert_into(activity_traces::table)
@@ -146,7 +145,7 @@ pub fn put_trace(
                 activity_traces::points.eq(&packed),
             ))
             .execute(conn)?;
-        Ok(())
+        Ok(true)
     })
 }
 

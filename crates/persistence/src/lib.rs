@@ -10,6 +10,7 @@
 //!
 //! Everything here is blocking. The API runs it on the blocking pool.
 
+pub mod access;
 pub mod activities;
 mod error;
 mod pool;
@@ -25,8 +26,8 @@ pub mod testing;
 
 pub use error::StoreError;
 pub use pool::{
-    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Conn, Manager, Pool, PoolOptions, PooledConnection,
-    ALIVE_BYPASS,
+    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Conn, Failure, Manager, Pool, PoolOptions,
+    PooledConnection, ALIVE_BYPASS,
 };
 
 /// The current time, cut to the microsecond that both backends store, so a
@@ -60,6 +61,29 @@ pub fn transaction<T>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    transaction_with(conn, f)
+}
+
+/// [`transaction`] for a closure that fails with an error type of its
+/// caller's (the API's, with refusals decided inside the transaction): it
+/// rolls back all the same.
+pub fn transaction_with<T, E: From<StoreError>>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E> {
     use diesel::Connection;
-    conn.transaction(f)
+    /// Diesel's own errors (BEGIN, COMMIT) beside the caller's.
+    enum Failed<E> {
+        Store(StoreError),
+        Caller(E),
+    }
+    impl<E> From<diesel::result::Error> for Failed<E> {
+        fn from(e: diesel::result::Error) -> Self {
+            Failed::Store(e.into())
+        }
+    }
+    conn.transaction(|c| f(c).map_err(Failed::Caller)).map_err(|e| match e {
+        Failed::Store(e) => E::from(e),
+        Failed::Caller(e) => e,
+    })
 }

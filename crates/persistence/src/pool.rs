@@ -53,9 +53,9 @@ pub const ALIVE_BYPASS: Duration = Duration::from_millis(500);
 impl Conn {
     /// Runs `f` on this connection; when it fails because the server is
     /// gone, the connection is marked lost, so the pool drops it on return.
-    pub fn run<T>(&mut self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn run<T, E: Failure>(&mut self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E> {
         let result = f(&mut self.inner);
-        if matches!(result, Err(StoreError::ConnectionLost(_))) {
+        if result.as_ref().is_err_and(Failure::connection_lost) {
             self.lost = true;
         }
         result
@@ -72,6 +72,19 @@ impl std::ops::Deref for Conn {
 impl std::ops::DerefMut for Conn {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.inner
+    }
+}
+
+/// An error that may say the connection's server went away: what
+/// [`Conn::run`] needs to know of the errors of the closures it runs,
+/// whoever's error type they use.
+pub trait Failure {
+    fn connection_lost(&self) -> bool;
+}
+
+impl Failure for StoreError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, StoreError::ConnectionLost(_))
     }
 }
 

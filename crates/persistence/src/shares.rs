@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use domain::access::Grant;
 use domain::{ScopeSet, Share, ShareId, User, UserId};
 
 use crate::schema::{shares, users};
@@ -87,17 +86,6 @@ pub fn create(
     })
 }
 
-/// A live share by id.
-pub fn find_live(conn: &mut AnyConnection, id: ShareId, now: DateTime<Utc>) -> Result<Option<Share>, StoreError> {
-    let row = shares::table
-        .find(DbId::from(id))
-        .filter(live!(DbTime::from(now)))
-        .select(ShareRow::as_select())
-        .first(conn)
-        .optional()?;
-    row.map(Share::try_from).transpose()
-}
-
 /// Changes a share's scopes and, when `expires_at` is given, its end
 /// (`Some(None)` removes the end).
 pub fn update(
@@ -162,47 +150,6 @@ pub fn users_by_id(conn: &mut AnyConnection, ids: &[UserId]) -> Result<HashMap<U
     let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
     let rows = users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn)?;
     Ok(rows.into_iter().map(User::from).map(|u| (u.id, u)).collect())
-}
-
-/// What access depends on, in one statement: whether `subject` exists,
-/// its manager, and the live grant it gave `caller`, if any.
-pub struct AccessFacts {
-    pub manager: Option<UserId>,
-    pub grant: Option<Grant>,
-}
-
-/// A live grant's scopes and end, as stored.
-type GrantColumns = (String, Option<DbTime>);
-
-pub fn access_facts(
-    conn: &mut AnyConnection,
-    caller: UserId,
-    subject: UserId,
-    now: DateTime<Utc>,
-) -> Result<Option<AccessFacts>, StoreError> {
-    let caller_id = DbId::from(caller);
-    let row: Option<(Option<DbId>, Option<GrantColumns>)> =
-        users::table
-            .left_join(shares::table.on(
-                shares::subject_id.eq(users::id).and(shares::grantee_id.eq(caller_id)).and(live!(DbTime::from(now))),
-            ))
-            .filter(users::id.eq(DbId::from(subject)))
-            .select((users::manager_id, (shares::scopes, shares::expires_at).nullable()))
-            .first(conn)
-            .optional()?;
-    let Some((manager, grant)) = row else {
-        return Ok(None);
-    };
-    let grant = match grant {
-        Some((scopes, expires_at)) => Some(Grant {
-            grantee: caller,
-            scopes: ScopeSet::from_storage(&scopes)
-                .map_err(|_| StoreError::Unavailable("a share holds unknown scopes".into()))?,
-            expires_at: expires_at.map(|t| t.0),
-        }),
-        None => None,
-    };
-    Ok(Some(AccessFacts { manager: manager.map(Into::into), grant }))
 }
 
 /// Drops shares that ended before `now` (the `purge-expired` job).

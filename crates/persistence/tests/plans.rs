@@ -124,10 +124,10 @@ fn no_store_function_scans_a_large_table_sequentially() {
     check("users::update_names", scanned_by(cn, ob, |c| users::update_names(c, k, &changes)));
     check("sessions::authenticate", scanned_by(cn, ob, |c| sessions::authenticate(c, session, a, t)));
     check("sessions::revoke_all", scanned_by(cn, ob, |c| sessions::revoke_all(c, a, Some(session), t)));
-    check("shares::access_facts", scanned_by(cn, ob, |c| shares::access_facts(c, co, k, t)));
+    check("access::standing", scanned_by(cn, ob, |c| persistence::access::standing(c, co, k, t)));
     check("shares::received_by", scanned_by(cn, ob, |c| shares::received_by(c, co, t)));
     check("shares::granted_by", scanned_by(cn, ob, |c| shares::granted_by(c, a, t)));
-    check("shares::find_live", scanned_by(cn, ob, |c| shares::find_live(c, s, t)));
+    check("access::share", scanned_by(cn, ob, |c| persistence::access::share(c, s, t)));
     check("shares::update", scanned_by(cn, ob, |c| shares::update(c, s, ScopeSet::ALL, None)));
     check("activities::find", scanned_by(cn, ob, |c| activities::find(c, k, act.id)));
     check("activities::list", scanned_by(cn, ob, |c| activities::list(c, k, 50, None)));

@@ -1,17 +1,15 @@
 use actix_web::body::MessageBody;
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use domain::{SessionId, User, UserId};
-use futures_util::future::LocalBoxFuture;
-use persistence::sessions;
+use chrono::{DateTime, Utc};
+use domain::{SessionId, UserId};
 
+use super::Claims;
 use crate::{ApiError, AppState};
 
 pub const REFRESHED_TOKEN: &str = "refreshed-token";
-pub const TOKEN_COOKIE: &str = "token";
 
 /// Where a request's token came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +19,45 @@ pub enum TokenSource {
     Cookie,
 }
 
-/// The signed-in account making the request. Declaring it in a handler
-/// makes the handler answer 401 to anyone else.
-#[derive(Debug, Clone)]
+/// A request's token, verified: well signed, ours, unexpired. Declaring it
+/// in a handler makes the handler answer 401 to a request without one.
+/// Whether its sign-in is still live and its user still an account is
+/// read from the database in the handler's one blocking hop
+/// ([`crate::Db::act_as`]), which answers 401 when not: this extractor
+/// reads nothing from the database.
+#[derive(Clone)]
 pub struct Caller {
-    pub user: User,
-    pub session: SessionId,
+    id: UserId,
+    session: SessionId,
+    claims: Claims,
+    source: TokenSource,
+    req: HttpRequest,
 }
 
 impl Caller {
+    /// The user the token names (authenticated only inside the hop).
     pub fn id(&self) -> UserId {
-        self.user.id
+        self.id
+    }
+
+    pub fn session(&self) -> SessionId {
+        self.session
+    }
+
+    /// Called once the sign-in is known live and ends at `session_ends`:
+    /// a token past half of its lifetime is replaced (sliding refresh),
+    /// the fresh one put on the response by [`add_refreshed_token`].
+    pub(crate) fn confirmed(&self, session_ends: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+        let Some(state) = self.req.app_data::<web::Data<AppState>>() else { return Ok(()) };
+        if state.tokens.needs_refresh(&self.claims, now) {
+            let fresh = state.tokens.issue(self.id, self.session, now, session_ends).map_err(ApiError::internal)?;
+            self.req.extensions_mut().insert(Refresh {
+                token: fresh.token,
+                expires_in: fresh.expires_in,
+                to_cookie: self.source == TokenSource::Cookie,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -43,55 +69,45 @@ struct Refresh {
     to_cookie: bool,
 }
 
-/// The token of a request: the Bearer header, then the `refreshed-token`
-/// header, then the `token` cookie. Never the query string.
-fn find_token(req: &HttpRequest) -> Option<(String, TokenSource)> {
-    if let Some(bearer) = req
-        .headers()
+/// The value of an `Authorization: <scheme> <value>` header, for this
+/// scheme (any case).
+pub(crate) fn authorization<'r>(req: &'r HttpRequest, scheme: &str) -> Option<&'r str> {
+    req.headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
-    {
-        return Some((bearer, TokenSource::Bearer));
+        .filter(|(s, _)| s.eq_ignore_ascii_case(scheme))
+        .map(|(_, value)| value.trim())
+}
+
+/// The token of a request: the Bearer header, then the `refreshed-token`
+/// header, then the `token` cookie. Never the query string.
+fn find_token(req: &HttpRequest) -> Option<(String, TokenSource)> {
+    if let Some(bearer) = authorization(req, "bearer") {
+        return Some((bearer.to_owned(), TokenSource::Bearer));
     }
     if let Some(raw) = req.headers().get(REFRESHED_TOKEN).and_then(|v| v.to_str().ok()) {
         return Some((raw.trim().to_owned(), TokenSource::RefreshedHeader));
     }
-    req.cookie(TOKEN_COOKIE).map(|c| (c.value().to_owned(), TokenSource::Cookie))
+    req.cookie(super::cookie::TOKEN_COOKIE).map(|c| (c.value().to_owned(), TokenSource::Cookie))
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
-    let state = req.app_data::<web::Data<AppState>>().expect("AppState is configured").clone();
-    let (token, source) = find_token(&req).ok_or(ApiError::not_authenticated())?;
+fn verify(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let state = req.app_data::<web::Data<AppState>>().expect("AppState is configured");
+    let (token, source) = find_token(req).ok_or(ApiError::not_authenticated())?;
     let claims = state.tokens.verify(&token).ok_or(ApiError::invalid_token())?;
-    let (Ok(user_id), Ok(session)) = (claims.sub.parse::<UserId>(), claims.sid.parse::<SessionId>()) else {
+    let (Ok(id), Ok(session)) = (claims.sub.parse::<UserId>(), claims.sid.parse::<SessionId>()) else {
         return Err(ApiError::invalid_token());
     };
-    let now = persistence::now();
-    let live = state
-        .db
-        .run(move |conn| sessions::authenticate(conn, session, user_id, now))
-        .await?
-        .ok_or(ApiError::invalid_token())?;
-    if state.tokens.needs_refresh(&claims, now) {
-        let fresh = state.tokens.issue(user_id, session, now, live.expires_at).map_err(ApiError::internal)?;
-        req.extensions_mut().insert(Refresh {
-            token: fresh.token,
-            expires_in: fresh.expires_in,
-            to_cookie: source == TokenSource::Cookie,
-        });
-    }
-    Ok(Caller { user: live.user, session })
+    Ok(Caller { id, session, claims, source, req: req.clone() })
 }
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Caller, ApiError>>;
+    type Future = std::future::Ready<Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        std::future::ready(verify(req))
     }
 }
 
@@ -99,17 +115,6 @@ impl FromRequest for Caller {
 /// belong to a sign-in that no longer exists).
 pub(crate) fn cancel_refresh(req: &HttpRequest) {
     req.extensions_mut().remove::<Refresh>();
-}
-
-/// The `token` cookie, as sign-in and refresh set it.
-pub(crate) fn token_cookie(token: String, max_age_secs: i64, secure: bool) -> Cookie<'static> {
-    Cookie::build(TOKEN_COOKIE, token)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .secure(secure)
-        .max_age(actix_web::cookie::time::Duration::seconds(max_age_secs))
-        .finish()
 }
 
 /// Middleware: puts a sliding refresh decided by [`Caller`] on the
@@ -127,7 +132,7 @@ pub async fn add_refreshed_token(
             res.headers_mut().insert(HeaderName::from_static(REFRESHED_TOKEN), value);
         }
         if refresh.to_cookie {
-            let cookie = token_cookie(refresh.token, refresh.expires_in, secure);
+            let cookie = super::cookie::token_cookie(refresh.token, refresh.expires_in, secure);
             let _ = res.response_mut().add_cookie(&cookie);
         }
     }

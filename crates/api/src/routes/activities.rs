@@ -3,45 +3,24 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::{ActivityId, Scope, UserId};
+use domain::{ActivityId, Scope};
 use persistence::activities::{self, NewActivity};
 
-use crate::access::require;
+use crate::act::{Need, On};
 use crate::dto::{ActivityCreate, ActivityResponse, Trace, TracePointDto};
-use crate::error::Loc;
-use crate::extract::{path_id, Json, Query};
+use crate::error::{Loc, Resource};
+use crate::extract::{Json, Query};
 use crate::validation::Fault;
 use crate::{ApiError, AppState, Caller};
 
-const ACTIVITY_NOT_FOUND: ApiError = ApiError::NotFound("Activity not found");
-
-/// The `{user_id}` of a path, once the caller is known to hold `needed`
-/// on it (404 or 403 otherwise, as `access::require` decides).
-async fn subject(state: &AppState, caller: &Caller, raw: &str, needed: Scope) -> Result<UserId, ApiError> {
-    let user: UserId = path_id(raw, ApiError::user_not_found())?;
-    require(state, caller, user, needed).await?;
-    Ok(user)
+/// The `{activity_id}` of a path. Read inside the hop, after access to the
+/// user is decided, so a stranger learns nothing from a malformed one.
+fn activity_id(raw: &str) -> Result<ActivityId, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(Resource::Activity))
 }
 
-/// `{user_id}` and `{activity_id}`, authorized as [`subject`]. The
-/// activity's id is read after access is decided, so a stranger learns
-/// nothing from a malformed one.
-async fn activity(
-    state: &AppState,
-    caller: &Caller,
-    path: &(String, String),
-    needed: Scope,
-) -> Result<(UserId, ActivityId), ApiError> {
-    let user = subject(state, caller, &path.0, needed).await?;
-    Ok((user, path_id(&path.1, ACTIVITY_NOT_FOUND)?))
-}
-
-fn activity_not_found(e: ApiError) -> ApiError {
-    if matches!(e, ApiError::NotFound(_)) {
-        ACTIVITY_NOT_FOUND
-    } else {
-        e
-    }
+fn on(raw_user: &str, needed: Scope) -> On {
+    On::user(raw_user, Need::Scope(needed))
 }
 
 /// The list's query: `limit` (1 to 100, default 50) and `before` (the id
@@ -101,15 +80,18 @@ pub async fn list_activities(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = activities_query(&req)?;
-    let user = subject(&state, &caller, &path, Scope::DataRead).await?;
-    let page = state.db.run(move |c| activities::list(c, user, query.limit, query.before)).await?.ok_or_else(|| {
-        ApiError::validation(
-            vec![Loc::from("query"), Loc::from("before")],
-            "value_error",
-            "Value error, before names no activity of this user",
-        )
-    })?;
+    let page = state
+        .db
+        .act_as(&caller, activities_query(&req), on(&path, Scope::DataRead), |c, access, query| {
+            activities::list(c, access.subject.id, query.limit, query.before)?.ok_or_else(|| {
+                ApiError::validation(
+                    vec![Loc::from("query"), Loc::from("before")],
+                    "value_error",
+                    "Value error, before names no activity of this user",
+                )
+            })
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(page.iter().map(ActivityResponse::from).collect::<Vec<_>>()))
 }
 
@@ -133,27 +115,21 @@ pub async fn create_activity(
     body: Json<ActivityCreate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner()?;
-    let user = subject(&state, &caller, &path, Scope::DataWrite).await?;
-    let new = NewActivity {
-        name: new.name,
-        sport: new.sport,
-        started_at: new.started_at,
-        duration_seconds: new.duration_seconds,
-        distance_meters: new.distance_meters,
-    };
-    // The user may be deleted between the check and the write: the
-    // foreign key then refuses the row and this is a 404.
-    let activity =
-        state.db.write(move |c| activities::create(c, user, &new, persistence::now())).await.map_err(|e| {
-            if matches!(e, ApiError::NotFound(_)) {
-                ApiError::user_not_found()
-            } else {
-                e
-            }
-        })?;
+    let activity = state
+        .db
+        .write_as(&caller, body.into_inner(), on(&path, Scope::DataWrite), |c, access, new: ActivityCreate| {
+            let new = NewActivity {
+                name: new.name,
+                sport: new.sport,
+                started_at: new.started_at,
+                duration_seconds: new.duration_seconds,
+                distance_meters: new.distance_meters,
+            };
+            Ok(activities::create(c, access.subject.id, &new, access.now)?)
+        })
+        .await?;
     Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("/api/v1/users/{user}/activities/{}", activity.id)))
+        .insert_header((LOCATION, format!("/api/v1/users/{}/activities/{}", activity.user_id, activity.id)))
         .json(ActivityResponse::from(&activity)))
 }
 
@@ -175,8 +151,12 @@ pub async fn get_activity(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, id) = activity(&state, &caller, &path, Scope::DataRead).await?;
-    let activity = state.db.run(move |c| activities::find(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
+    let activity = state
+        .db
+        .act_as(&caller, Ok(()), on(&path.0, Scope::DataRead), move |c, access, ()| {
+            activities::find(c, access.subject.id, activity_id(&path.1)?)?.ok_or(ApiError::NotFound(Resource::Activity))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(ActivityResponse::from(&activity)))
 }
 
@@ -200,8 +180,13 @@ pub async fn delete_activity(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
-    state.db.write(move |c| activities::delete(c, user, id)).await.map_err(activity_not_found)?;
+    state
+        .db
+        .write_as(&caller, Ok(()), on(&path.0, Scope::DataWrite), move |c, access, ()| {
+            let found = activities::delete(c, access.subject.id, activity_id(&path.1)?)?;
+            found.then_some(()).ok_or(ApiError::NotFound(Resource::Activity))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -229,9 +214,13 @@ pub async fn put_trace(
     body: Json<Trace>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let Trace(points) = body.into_inner()?;
-    let (user, id) = activity(&state, &caller, &path, Scope::DataWrite).await?;
-    state.db.write(move |c| activities::put_trace(c, user, id, &points)).await.map_err(activity_not_found)?;
+    state
+        .db
+        .write_as(&caller, body.into_inner(), on(&path.0, Scope::DataWrite), move |c, access, Trace(points)| {
+            let found = activities::put_trace(c, access.subject.id, activity_id(&path.1)?, &points)?;
+            found.then_some(()).ok_or(ApiError::NotFound(Resource::Activity))
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -255,8 +244,13 @@ pub async fn get_trace(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (user, id) = activity(&state, &caller, &path, Scope::DataRead).await?;
-    let points = state.db.run(move |c| activities::get_trace(c, user, id)).await?.ok_or(ACTIVITY_NOT_FOUND)?;
+    let points = state
+        .db
+        .act_as(&caller, Ok(()), on(&path.0, Scope::DataRead), move |c, access, ()| {
+            activities::get_trace(c, access.subject.id, activity_id(&path.1)?)?
+                .ok_or(ApiError::NotFound(Resource::Activity))
+        })
+        .await?;
     let body =
         crate::state::blocking(move || serde_json::to_vec(&points.iter().map(TracePointDto::from).collect::<Vec<_>>()))
             .await?

@@ -1,22 +1,14 @@
 //! Part B: accounts and sign-in.
 
-use actix_web::cookie::Cookie;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
+use actix_web::http::header::LOCATION;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use base64::Engine;
-use domain::throttle::{self as throttle_key, Policy};
-use domain::Email;
-use persistence::{sessions, throttle, users};
+use persistence::{sessions, users};
 
-use crate::auth::{self, Caller, TOKEN_COOKIE_NAME};
+use crate::act::On;
+use crate::auth::{self, credentials, Caller};
 use crate::dto::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse, UserResponse};
-use crate::error::{Challenge, FieldError, Loc};
 use crate::extract::{query_bools, Json};
-use crate::validation::storable;
 use crate::{ApiError, AppState};
-
-const BAD_CREDENTIALS: ApiError =
-    ApiError::Unauthorized { detail: "Incorrect email or password", challenge: Challenge::Basic };
 
 /// Register
 ///
@@ -39,7 +31,8 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     if !state.config.registration_open {
         let caller = Caller::extract(&req).await?;
-        if !caller.user.admin {
+        let admin = state.db.act_as(&caller, Ok(()), On::Caller, |_, access, ()| Ok(access.caller.admin)).await?;
+        if !admin {
             return Err(ApiError::Forbidden("Registration is closed"));
         }
     }
@@ -59,77 +52,6 @@ pub async fn register(
         })
         .await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, "/api/v1/auth/me")).json(UserResponse::from(&user)))
-}
-
-/// The credentials of a sign-in: the OAuth2 password form's `username` and
-/// `password` when the body is that form and has both, else HTTP Basic.
-/// Beside the form, an OAuth2 client sends its own client credentials as
-/// Basic (Swagger UI's default sends an empty `:`), so Basic never overrides
-/// the form's.
-async fn credentials(
-    req: &HttpRequest,
-    payload: &mut actix_web::dev::Payload,
-    limit: usize,
-) -> Result<(String, String), ApiError> {
-    let basic = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, b64)| b64.trim().to_owned());
-    let decode = |b64: String| -> Result<(String, String), ApiError> {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| BAD_CREDENTIALS)?;
-        let text = String::from_utf8(decoded).map_err(|_| BAD_CREDENTIALS)?;
-        let (user, pass) = text.split_once(':').ok_or(BAD_CREDENTIALS)?;
-        Ok((user.to_owned(), pass.to_owned()))
-    };
-    let is_form = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
-        return match basic {
-            Some(b64) => decode(b64),
-            None => Err(ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Basic }),
-        };
-    }
-    let form = web::Form::<Vec<(String, String)>>::from_request(req, payload).await.map_err(|e| {
-        if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(limit)
-        } else {
-            ApiError::validation(vec![Loc::from("body")], "value_error", "Input should be a valid form body")
-        }
-    })?;
-    let field = |name: &str| form.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let (username, password) = (field("username"), field("password"));
-    if let (Some(username), Some(password)) = (&username, &password) {
-        return Ok((username.clone(), password.clone()));
-    }
-    if let Some(b64) = basic {
-        return decode(b64);
-    }
-    let mut errors = Vec::new();
-    for (name, value) in [("username", &username), ("password", &password)] {
-        if value.is_none() {
-            errors.push(FieldError::new(vec![Loc::from("body"), Loc::from(name)], "missing", "Field required"));
-        }
-    }
-    Err(ApiError::Validation(errors))
-}
-
-/// The client address used for throttling.
-fn client_key(req: &HttpRequest, state: &AppState) -> String {
-    let forwarded = state
-        .config
-        .trust_forwarded_for
-        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
-        .flatten()
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned());
-    let peer = req.peer_addr().map(|a| a.ip().to_string());
-    throttle_key::client_key(&forwarded.or(peer).unwrap_or_else(|| "unknown".into()))
 }
 
 /// Sign in
@@ -154,67 +76,11 @@ pub async fn login(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let mut payload = payload.into_inner();
-    let (username, password) = credentials(&req, &mut payload, state.config.body_limit).await?;
-    if password.len() > 1024 {
-        return Err(BAD_CREDENTIALS);
-    }
-    let normalized = Email::normalize(&username);
-    let account_key = throttle_key::account_key(&normalized);
-    let client_key = client_key(&req, &state);
+    let given = credentials::read(&req, &mut payload, state.config.body_limit).await?;
+    let signed_in = credentials::sign_in(&state, &req, given).await?;
     let now = persistence::now();
-    // Text with a NUL can be no account's e-mail or password (no account
-    // can be made with one) and cannot be looked up on PostgreSQL: it is
-    // not looked up, and fails below like any wrong password, as slowly
-    // and counted by the throttle.
-    let possible = storable(&username) && storable(&password);
-
-    let keys = [account_key.clone(), client_key.clone()];
-    let (failures, found) = state
-        .db
-        .run(move |c| {
-            let failures = throttle::failures(c, &[keys[0].as_str(), keys[1].as_str()])?;
-            let found = if possible { users::find_account_by_email(c, &normalized)? } else { None };
-            Ok((failures, found))
-        })
-        .await?;
-    // Each key is judged by its own policy (`failures` keeps the order of
-    // the keys asked for); the longest wait wins.
-    let wait = failures
-        .iter()
-        .zip([Policy::ACCOUNT, Policy::CLIENT])
-        .filter_map(|(f, p)| f.as_ref().and_then(|f| p.retry_after(f, now)))
-        .max();
-    if let Some(wait) = wait {
-        // Round up: a client that waits Retry-After seconds must get through.
-        let secs = (wait.num_milliseconds() + 999) / 1000;
-        state.metrics.signin_throttled.inc();
-        return Err(ApiError::TooManyRequests { retry_after_secs: secs.max(1) as u64 });
-    }
-
-    let (user, hash) = found.map_or((None, None), |(u, h)| (Some(u), Some(h)));
-    let ok = auth::verify(password, hash).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        state
-            .db
-            .write(move |c| {
-                throttle::record_failure(c, &account_key, now, Policy::ACCOUNT.window_cutoff(now))?;
-                throttle::record_failure(c, &client_key, now, Policy::CLIENT.window_cutoff(now))
-            })
-            .await?;
-        state.metrics.signin_failures.inc();
-        return Err(BAD_CREDENTIALS);
-    };
-
-    let ends = now + state.tokens.config().max_session;
-    let user_id = user.id;
-    let session = state
-        .db
-        .write(move |c| {
-            throttle::clear(c, &account_key)?;
-            sessions::create(c, user_id, now, ends)
-        })
-        .await?;
-    let issued = state.tokens.issue(user_id, session, now, ends).map_err(ApiError::internal)?;
+    let issued =
+        state.tokens.issue(signed_in.user.id, signed_in.session, now, signed_in.ends).map_err(ApiError::internal)?;
     let cookie = auth::token_cookie(issued.token.clone(), issued.expires_in, state.config.cookie_secure);
     Ok(HttpResponse::Ok().cookie(cookie).json(TokenResponse {
         access_token: issued.token,
@@ -231,12 +97,6 @@ pub struct TokenForm {
     username: String,
     #[schema(format = Password)]
     password: String,
-}
-
-fn cleared_cookie() -> Cookie<'static> {
-    let mut cookie = Cookie::build(TOKEN_COOKIE_NAME, "").path("/").http_only(true).finish();
-    cookie.make_removal();
-    cookie
 }
 
 #[derive(utoipa::IntoParams)]
@@ -261,20 +121,21 @@ pub struct LogoutQuery {
     security(("HTTPBearer" = []))
 )]
 pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let [all] = query_bools(&req, [("all", false)])?;
-    let (user, session, now) = (caller.id(), caller.session, persistence::now());
+    let query = query_bools(&req, [("all", false)]);
     state
         .db
-        .write(move |c| {
+        .write_as(&caller, query, On::Caller, |c, access, [all]| {
+            let (me, now) = (access.caller.id, access.now);
             if all {
-                sessions::revoke_all(c, user, None, now).map(drop)
+                sessions::revoke_all(c, me, None, now)?;
             } else {
-                sessions::revoke(c, user, session, now)
+                sessions::revoke(c, me, access.session, now)?;
             }
+            Ok(())
         })
         .await?;
     auth::cancel_refresh(&req);
-    Ok(HttpResponse::NoContent().cookie(cleared_cookie()).finish())
+    Ok(HttpResponse::NoContent().cookie(auth::cleared_cookie(state.config.cookie_secure)).finish())
 }
 
 /// Change password
@@ -295,30 +156,41 @@ pub async fn change_password(
     body: Json<PasswordChange>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = body.into_inner()?;
-    let id = caller.id();
-    check_password(&state, id, change.current_password).await?;
-    let new = change.new_password;
-    let hash = auth::hash(new.expose().to_owned()).await?;
-    let (keep, now) = (caller.session, persistence::now());
+    // Argon2 runs between reading the hash and writing the new one, off
+    // the blocking pool: two hops, each authenticating the caller, so a
+    // sign-in revoked meanwhile stops the change.
+    let change =
+        check_password(&state, &caller, body.into_inner(), |c: &PasswordChange| c.current_password.clone()).await?;
+    let hash = auth::hash(change.new_password.expose().to_owned()).await?;
     state
         .db
-        .write(move |c| {
-            persistence::transaction(c, |c| {
-                users::set_password_hash(c, id, &hash)?;
-                sessions::revoke_all(c, id, Some(keep), now)
-            })
+        .write_as(&caller, Ok(()), On::Caller, move |c, access, ()| {
+            let me = access.caller.id;
+            users::set_password_hash(c, me, &hash)?;
+            Ok(sessions::revoke_all(c, me, Some(access.session), access.now)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// 403 unless `password` is the account's.
-async fn check_password(state: &AppState, id: domain::UserId, password: String) -> Result<(), ApiError> {
-    let hash = state.db.run(move |c| users::password_hash(c, id)).await?;
-    let ok = auth::verify(password, hash).await?;
-    if ok {
-        Ok(())
+/// The request's input, once the caller is authenticated, the input valid
+/// and the password it gives (`password` of it) the account's; 403 when
+/// the password is wrong.
+async fn check_password<I: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    input: Result<I, ApiError>,
+    password: impl FnOnce(&I) -> String + Send + 'static,
+) -> Result<I, ApiError> {
+    let (input, given, hash) = state
+        .db
+        .act_as(caller, input, On::Caller, move |c, access, input| {
+            let given = password(&input);
+            Ok((input, given, users::password_hash(c, access.caller.id)?))
+        })
+        .await?;
+    if auth::verify(given, hash).await? {
+        Ok(input)
     } else {
         Err(ApiError::Forbidden("Incorrect password"))
     }
@@ -332,8 +204,9 @@ async fn check_password(state: &AppState, id: domain::UserId, password: String) 
     ),
     security(("HTTPBearer" = []))
 )]
-pub async fn read_me(caller: Caller) -> HttpResponse {
-    HttpResponse::Ok().json(UserResponse::from(&caller.user))
+pub async fn read_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let me = state.db.act_as(&caller, Ok(()), On::Caller, |_, access, ()| Ok(access.caller.clone())).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(&me)))
 }
 
 /// Delete my account
@@ -356,10 +229,8 @@ pub async fn delete_me(
     body: Json<AccountDelete>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let AccountDelete { password } = body.into_inner()?;
-    let id = caller.id();
-    check_password(&state, id, password).await?;
-    state.db.write(move |c| users::delete(c, id)).await?;
+    check_password(&state, &caller, body.into_inner(), |d: &AccountDelete| d.password.clone()).await?;
+    state.db.write_as(&caller, Ok(()), On::Caller, |c, access, ()| Ok(users::delete(c, access.caller.id)?)).await?;
     auth::cancel_refresh(&req);
-    Ok(HttpResponse::NoContent().cookie(cleared_cookie()).finish())
+    Ok(HttpResponse::NoContent().cookie(auth::cleared_cookie(state.config.cookie_secure)).finish())
 }

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::AppState;
+use crate::{ApiError, AppState};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
@@ -18,10 +18,12 @@ pub async fn healthz() -> HttpResponse {
         (status = 200, description = "Ready: the database answers"),
         (status = 503, description = "The database does not answer"),
     ))]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db.run(persistence::ping).await {
-        Ok(()) => HttpResponse::Ok().json(json!({ "status": "ok" })),
-        Err(_) => HttpResponse::ServiceUnavailable()
-            .json(json!({ "status": "unavailable", "detail": "Database unreachable" })),
-    }
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    // Any failure to reach the database is a 503 (never a 500): this is
+    // what a load balancer polls.
+    state.db.run(persistence::ping).await.map_err(|e| match e {
+        ApiError::Unavailable { .. } => e,
+        other => ApiError::Unavailable { why: other.to_string(), lost: false },
+    })?;
+    Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
 }

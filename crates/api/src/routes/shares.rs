@@ -2,51 +2,24 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpResponse};
-use domain::{access, Share, ShareId, UserId};
-use persistence::{shares, users};
+use domain::access::ShareRole;
+use domain::{Share, UserId};
+use persistence::{shares, users, AnyConnection};
 
+use crate::act::{Need, On};
 use crate::dto::{ShareCreate, ShareResponse, ShareUpdate, SharesList};
-use crate::error::Loc;
-use crate::extract::{path_id, Json};
+use crate::error::{Loc, Resource};
+use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 
-const SHARE_NOT_FOUND: ApiError = ApiError::NotFound("Share not found");
-
-/// Answers a share with its subject's and grantee's names (one statement).
-async fn respond(state: &AppState, list: Vec<Share>) -> Result<Vec<ShareResponse>, ApiError> {
+/// Answers shares with their subjects' and grantees' names (one
+/// statement, on the connection the request already holds).
+fn respond(c: &mut AnyConnection, list: Vec<Share>) -> Result<Vec<ShareResponse>, ApiError> {
     let mut ids: Vec<UserId> = list.iter().flat_map(|s| [s.subject, s.grantee]).collect();
     ids.sort();
     ids.dedup();
-    let people =
-        if ids.is_empty() { Default::default() } else { state.db.run(move |c| shares::users_by_id(c, &ids)).await? };
+    let people = if ids.is_empty() { Default::default() } else { shares::users_by_id(c, &ids)? };
     Ok(list.iter().map(|s| ShareResponse::new(s, &people)).collect())
-}
-
-/// Loads a live share and decides what the caller may do with it: the
-/// granter may do anything, the grantee may only leave, anyone else may
-/// not know it exists.
-enum Role {
-    Granter,
-    Grantee,
-}
-
-async fn role(state: &AppState, caller: &Caller, raw_id: &str) -> Result<(Share, Role), ApiError> {
-    let id: ShareId = path_id(raw_id, SHARE_NOT_FOUND)?;
-    let now = persistence::now();
-    let share = state.db.run(move |c| shares::find_live(c, id, now)).await?.ok_or(SHARE_NOT_FOUND)?;
-    let subject = share.subject;
-    let manager = if subject == caller.id() {
-        None
-    } else {
-        state.db.run(move |c| users::find(c, subject)).await?.and_then(|u| u.manager_id)
-    };
-    if access::may_grant(caller.id(), subject, manager).is_ok() {
-        Ok((share, Role::Granter))
-    } else if share.grantee == caller.id() {
-        Ok((share, Role::Grantee))
-    } else {
-        Err(SHARE_NOT_FOUND)
-    }
 }
 
 /// Share
@@ -69,34 +42,31 @@ pub async fn create_share(
     body: Json<ShareCreate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let new = body.into_inner()?;
-    let me = caller.id();
-    let subject = new.user_id.unwrap_or(me);
-    if subject != me {
-        let manager = state.db.run(move |c| users::find(c, subject)).await?.and_then(|u| u.manager_id);
-        access::may_grant(me, subject, manager).map_err(|_| ApiError::user_not_found())?;
-    }
-    let email = new.grantee_email.normalized().to_owned();
-    let grantee = state
+    let new = body.into_inner();
+    // The subject: the caller when `user_id` is absent, else a user the
+    // caller may grant on (404 otherwise).
+    let on = match &new {
+        Ok(ShareCreate { user_id: Some(subject), .. }) => On::User(Some(*subject), Need::Grant),
+        _ => On::Caller,
+    };
+    let body = state
         .db
-        .run(move |c| users::find_account_by_email(c, &email))
-        .await?
-        .map(|(u, _)| u)
-        .ok_or(ApiError::NotFound("No account has that e-mail"))?;
-    if grantee.id == me || grantee.id == subject {
-        return Err(ApiError::validation(
-            vec![Loc::from("body"), Loc::from("grantee_email")],
-            "value_error",
-            "Value error, you cannot share with yourself",
-        ));
-    }
-    let (scopes, expires_at, grantee_id) = (new.scopes, new.expires_at, grantee.id);
-    let share = state
-        .db
-        .write(move |c| shares::create(c, subject, grantee_id, scopes, expires_at, persistence::now()))
-        .await
-        .map_err(|e| if matches!(e, ApiError::NotFound(_)) { ApiError::user_not_found() } else { e })?;
-    let body = respond(&state, vec![share]).await?.remove(0);
+        .write_as(&caller, new, on, |c, access, new: ShareCreate| {
+            let grantee = users::find_account_by_email(c, new.grantee_email.normalized())?
+                .map(|(u, _)| u)
+                .ok_or(ApiError::NotFound(Resource::Account))?;
+            let subject = access.subject.id;
+            if grantee.id == access.caller.id || grantee.id == subject {
+                return Err(ApiError::validation(
+                    vec![Loc::from("body"), Loc::from("grantee_email")],
+                    "value_error",
+                    "Value error, you cannot share with yourself",
+                ));
+            }
+            let share = shares::create(c, subject, grantee.id, new.scopes, new.expires_at, access.now)?;
+            Ok(respond(c, vec![share])?.remove(0))
+        })
+        .await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, format!("/api/v1/shares/{}", body.id))).json(body))
 }
 
@@ -112,14 +82,20 @@ pub async fn create_share(
     security(("HTTPBearer" = []))
 )]
 pub async fn list_shares(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let (me, now) = (caller.id(), persistence::now());
-    let (granted, received) =
-        state.db.run(move |c| Ok((shares::granted_by(c, me, now)?, shares::received_by(c, me, now)?))).await?;
-    let n = granted.len();
-    let all: Vec<Share> = granted.into_iter().chain(received.into_iter().map(|(s, _)| s)).collect();
-    let mut answered = respond(&state, all).await?;
-    let received = answered.split_off(n);
-    Ok(HttpResponse::Ok().json(SharesList { granted: answered, received }))
+    let list = state
+        .db
+        .act_as(&caller, Ok(()), On::Caller, |c, access, ()| {
+            let me = access.caller.id;
+            let granted = shares::granted_by(c, me, access.now)?;
+            let received = shares::received_by(c, me, access.now)?;
+            let n = granted.len();
+            let all: Vec<Share> = granted.into_iter().chain(received.into_iter().map(|(s, _)| s)).collect();
+            let mut answered = respond(c, all)?;
+            let received = answered.split_off(n);
+            Ok(SharesList { granted: answered, received })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// Change a share
@@ -144,18 +120,17 @@ pub async fn update_share(
     body: Json<ShareUpdate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let change = body.into_inner()?;
-    let (share, role) = role(&state, &caller, &path).await?;
-    if let Role::Grantee = role {
-        return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
-    }
-    let id = share.id;
     let updated = state
         .db
-        .write(move |c| shares::update(c, id, change.scopes, change.expires_at))
-        .await
-        .map_err(|e| if matches!(e, ApiError::NotFound(_)) { SHARE_NOT_FOUND } else { e })?;
-    Ok(HttpResponse::Ok().json(respond(&state, vec![updated]).await?.remove(0)))
+        .write_as(&caller, body.into_inner(), On::share(&path), |c, access, change: ShareUpdate| {
+            let Some((share, ShareRole::Granter)) = &access.share else {
+                return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
+            };
+            let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
+            Ok(respond(c, vec![updated])?.remove(0))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(updated))
 }
 
 /// End or leave a share
@@ -176,14 +151,13 @@ pub async fn delete_share(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (share, _) = role(&state, &caller, &path).await?;
-    let id = share.id;
-    state.db.write(move |c| shares::delete(c, id)).await.map_err(|e| {
-        if matches!(e, ApiError::NotFound(_)) {
-            SHARE_NOT_FOUND
-        } else {
-            e
-        }
-    })?;
+    // Its granter ends it, its grantee leaves it: either may.
+    state
+        .db
+        .write_as(&caller, Ok(()), On::share(&path), |c, access, ()| {
+            let (share, _role) = access.share.as_ref().expect("On::Share decides a share");
+            Ok(shares::delete(c, share.id)?)
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

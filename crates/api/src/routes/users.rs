@@ -2,16 +2,13 @@
 
 use actix_web::http::header::LOCATION;
 use actix_web::{web, HttpRequest, HttpResponse};
-use std::collections::HashMap;
-
-use domain::access::{self, Relation};
-use domain::UserId;
+use domain::access;
 use persistence::shares;
 use persistence::users::{self, NameChanges};
-use persistence::{AnyConnection, StoreError};
 
+use crate::act::{Need, On};
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
-use crate::extract::{path_id, query_bools, Json};
+use crate::extract::{query_bools, Json};
 use crate::{ApiError, AppState, Caller};
 
 /// The list's query. Parsed by [`query_bools`], which accepts the
@@ -42,33 +39,19 @@ pub async fn list_users(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let [include_managed, include_shared] = query_bools(&req, [("include_managed", true), ("include_shared", true)])?;
-    let (me, now) = (caller.id(), persistence::now());
-    // One blocking hop and at most two statements, whatever the counts.
-    let (managed, shared) = state
+    let query = query_bools(&req, [("include_managed", true), ("include_shared", true)]);
+    // One blocking hop and three statements (authentication, the managed
+    // users, the shares), whatever the counts.
+    let reachable = state
         .db
-        .run(move |c| {
+        .act_as(&caller, query, On::Caller, |c, access, [include_managed, include_shared]| {
+            let me = access.caller.id;
             let managed = if include_managed { users::list_managed(c, me)? } else { Vec::new() };
-            let shared = if include_shared { shares::received_by(c, me, now)? } else { Vec::new() };
-            Ok((managed, shared))
+            let shared = if include_shared { shares::received_by(c, me, access.now)? } else { Vec::new() };
+            Ok(access::reachable(access.caller.clone(), managed, shared))
         })
         .await?;
-    let reachable = std::iter::once((caller.user.clone(), Relation::Itself.scopes()))
-        .chain(managed.into_iter().map(|u| (u, Relation::Manager.scopes())))
-        .chain(shared.into_iter().map(|(share, subject)| (subject, share.scopes)));
-    // A user reachable in two ways appears once, where first reached, with
-    // the union of the scopes.
-    let mut out: Vec<UserSummary> = Vec::new();
-    let mut position: HashMap<UserId, usize> = HashMap::new();
-    for (user, scopes) in reachable {
-        match position.get(&user.id) {
-            Some(&i) => out[i].scopes = out[i].scopes.union(scopes),
-            None => {
-                position.insert(user.id, out.len());
-                out.push(UserSummary::new(&user, scopes));
-            }
-        }
-    }
+    let out: Vec<UserSummary> = reachable.iter().map(|(user, scopes)| UserSummary::new(user, *scopes)).collect();
     Ok(HttpResponse::Ok().json(out))
 }
 
@@ -90,41 +73,15 @@ pub async fn create_managed_user(
     body: Json<ManagedUserCreate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let ManagedUserCreate { first_name, last_name } = body.into_inner()?;
-    let manager = caller.id();
     let user = state
         .db
-        .write(move |c| users::create_managed(c, manager, &first_name, last_name.as_ref(), persistence::now()))
+        .write_as(&caller, body.into_inner(), On::Caller, |c, access, new: ManagedUserCreate| {
+            Ok(users::create_managed(c, access.caller.id, &new.first_name, new.last_name.as_ref(), access.now)?)
+        })
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/users/{}", user.id)))
         .json(UserResponse::from(&user)))
-}
-
-/// The user at `raw_id` when the caller manages it, for `then` to act on
-/// in the same blocking hop (the check and a write see the same row, and a
-/// write costs one hop, not two). Every other case, and a user deleted
-/// meanwhile, is the same 404.
-fn managed_by<T>(
-    caller: &Caller,
-    raw_id: &str,
-    then: impl FnOnce(&mut AnyConnection, domain::User) -> Result<T, StoreError> + Send + 'static,
-) -> Result<impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static, ApiError> {
-    let id: UserId = path_id(raw_id, ApiError::user_not_found())?;
-    let me = caller.id();
-    Ok(move |c: &mut AnyConnection| {
-        let user = users::find(c, id)?.ok_or(StoreError::NotFound)?;
-        access::may_manage(me, user.manager_id).map_err(|_| StoreError::NotFound)?;
-        then(c, user)
-    })
-}
-
-fn user_not_found(e: ApiError) -> ApiError {
-    if matches!(e, ApiError::NotFound(_)) {
-        ApiError::user_not_found()
-    } else {
-        e
-    }
 }
 
 /// Get Managed User
@@ -145,7 +102,8 @@ pub async fn get_managed_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.db.run(managed_by(&caller, &path, |_, user| Ok(user))?).await.map_err(user_not_found)?;
+    let on = On::user(&path, Need::Manage);
+    let user = state.db.act_as(&caller, Ok(()), on, |_, access, ()| Ok(access.subject.clone())).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&user)))
 }
 
@@ -169,13 +127,17 @@ pub async fn update_managed_user(
     body: Json<ManagedUserUpdate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let update = body.into_inner()?;
-    let changes = NameChanges {
-        first_name: update.first_name.map(|n| Some(n.into_string())),
-        last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
-    };
-    let update = managed_by(&caller, &path, move |c, user| users::update_names(c, user.id, &changes))?;
-    let updated = state.db.write(update).await.map_err(user_not_found)?;
+    let on = On::user(&path, Need::Manage);
+    let updated = state
+        .db
+        .write_as(&caller, body.into_inner(), on, |c, access, update: ManagedUserUpdate| {
+            let changes = NameChanges {
+                first_name: update.first_name.map(|n| Some(n.into_string())),
+                last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
+            };
+            Ok(users::update_names(c, access.subject.id, &changes)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&updated)))
 }
 
@@ -198,6 +160,7 @@ pub async fn delete_managed_user(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     // A concurrent delete may have won: then this one is a 404 too.
-    state.db.write(managed_by(&caller, &path, |c, user| users::delete(c, user.id))?).await.map_err(user_not_found)?;
+    let on = On::user(&path, Need::Manage);
+    state.db.write_as(&caller, Ok(()), on, |c, access, ()| Ok(users::delete(c, access.subject.id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

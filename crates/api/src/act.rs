@@ -1,0 +1,239 @@
+//! Deciding access and acting, in one place and one blocking hop.
+//!
+//! Every endpoint with a caller goes through [`Db::act_as`] (reads) or
+//! [`Db::write_as`] (writes). On one pooled connection, in one trip to the
+//! blocking pool, they
+//! 1. authenticate: the token's sign-in is live and its user an account
+//!    (401 otherwise);
+//! 2. answer the request's input fault, if any (422): after 401, as the
+//!    contract orders;
+//! 3. decide access to what the request acts [`On`], with the rules of
+//!    `domain::access` (404 as if it did not exist, 403 for a missing
+//!    scope);
+//! 4. act: the handler's closure, handed the decided [`Access`]; its
+//!    conflicts are the last answers (409).
+//!
+//! A write does all four in one transaction: what it decided on holds for
+//! what it writes, and whatever else a write must record (later: an access
+//! log entry, an event) commits with it or not at all. On SQLite, writers
+//! take turns in the process (see [`Db::write`]).
+
+use std::time::Instant;
+
+use actix_web::web;
+use chrono::{DateTime, Utc};
+use domain::access::{self, Relation, ShareRole};
+use domain::{Scope, SessionId, Share, ShareId, User, UserId};
+use persistence::{sessions, AnyConnection};
+
+use crate::error::Resource;
+use crate::{ApiError, Caller, Db};
+
+/// What a caller must hold on a user to act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// This scope on the user's data (activities, traces).
+    Scope(Scope),
+    /// To be its manager (Part A's get, update and delete).
+    Manage,
+    /// To be allowed to grant shares on it: the account itself, or its
+    /// manager.
+    Grant,
+}
+
+/// What a request acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// The caller's own account, and the lists it sees.
+    Caller,
+    /// A user, and what the caller needs there. `None`: the request named
+    /// one by an id that is not a UUID, which is answered as a user that
+    /// does not exist.
+    User(Option<UserId>, Need),
+    /// A live share (`None`: a malformed id).
+    Share(Option<ShareId>),
+}
+
+impl On {
+    /// The user of a path's `{user_id}`.
+    pub fn user(raw: &str, need: Need) -> On {
+        On::User(raw.parse().ok(), need)
+    }
+
+    /// The share of a path's `{share_id}`.
+    pub fn share(raw: &str) -> On {
+        On::Share(raw.parse().ok())
+    }
+
+    /// The 404 of what this names, when it is missing.
+    fn not_found(self) -> ApiError {
+        match self {
+            // The caller's own account went while the request ran.
+            On::Caller => ApiError::invalid_token(),
+            On::User(..) => ApiError::NotFound(Resource::User),
+            On::Share(_) => ApiError::NotFound(Resource::Share),
+        }
+    }
+}
+
+/// What was decided, for the handler's closure to act on.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The signed-in account.
+    pub caller: User,
+    /// Its sign-in.
+    pub session: SessionId,
+    /// The user acted on: the caller for [`On::Caller`], a share's subject.
+    pub subject: User,
+    /// How the caller stands to the subject.
+    pub relation: Relation,
+    /// For [`On::Share`]: the share, and what the caller may do with it.
+    pub share: Option<(Share, ShareRole)>,
+    /// The request's time: what expiry is judged at.
+    pub now: DateTime<Utc>,
+}
+
+impl Access {
+    /// The 404 or 403 of a refusal about the subject.
+    fn of(
+        conn: &mut AnyConnection,
+        caller: User,
+        session: SessionId,
+        on: On,
+        now: DateTime<Utc>,
+    ) -> Result<Access, ApiError> {
+        let me = caller.id;
+        let access =
+            |subject, relation, share| Access { caller: caller.clone(), session, subject, relation, share, now };
+        match on {
+            On::Caller => Ok(access(caller.clone(), Relation::Itself, None)),
+            On::User(None, _) | On::Share(None) => Err(on.not_found()),
+            // Oneself: every scope, and an account shares itself; but no
+            // account is managed, so Part A's rule refuses it.
+            On::User(Some(id), need) if id == me && need != Need::Manage => {
+                Ok(access(caller.clone(), Relation::Itself, None))
+            }
+            On::User(Some(id), need) => {
+                let standing = persistence::access::standing(conn, me, id, now)?.ok_or(on.not_found())?;
+                let subject = standing.subject;
+                let relation = Relation::of(me, id, subject.manager_id, standing.grant.as_slice(), now);
+                match need {
+                    Need::Scope(scope) => access::require(relation.scopes(), scope),
+                    Need::Manage => access::may_manage(me, subject.manager_id),
+                    Need::Grant => access::may_grant(me, id, subject.manager_id),
+                }
+                .map_err(|e| ApiError::refused(e, Resource::User))?;
+                Ok(access(subject, relation, None))
+            }
+            On::Share(Some(id)) => {
+                let (share, subject) = persistence::access::share(conn, id, now)?.ok_or(on.not_found())?;
+                let role = access::share_role(me, subject.id, subject.manager_id, share.grantee)
+                    .map_err(|e| ApiError::refused(e, Resource::Share))?;
+                let relation = Relation::of(me, subject.id, subject.manager_id, &[share.grant()], now);
+                Ok(access(subject, relation, Some((share, role))))
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Authenticates `caller`, answers `input`'s fault, decides access to
+    /// `on`, and runs `act` with what was decided: in one blocking hop, on
+    /// one pooled connection (see the module's doc). For reads.
+    pub async fn act_as<I, T, F>(
+        &self,
+        caller: &Caller,
+        input: Result<I, ApiError>,
+        on: On,
+        act: F,
+    ) -> Result<T, ApiError>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.hop(caller, input, on, false, act).await
+    }
+
+    /// [`Db::act_as`] for a request that writes: all of it in one
+    /// transaction, on SQLite in turn with the process's other writers.
+    pub async fn write_as<I, T, F>(
+        &self,
+        caller: &Caller,
+        input: Result<I, ApiError>,
+        on: On,
+        act: F,
+    ) -> Result<T, ApiError>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.hop(caller, input, on, true, act).await
+    }
+
+    async fn hop<I, T, F>(
+        &self,
+        caller: &Caller,
+        input: Result<I, ApiError>,
+        on: On,
+        write: bool,
+        act: F,
+    ) -> Result<T, ApiError>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
+    {
+        let (user, session, now) = (caller.id(), caller.session(), persistence::now());
+        let work = move |c: &mut AnyConnection| -> Result<(T, DateTime<Utc>), ApiError> {
+            let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
+            let input = input?;
+            let access = Access::of(c, live.user, session, on, now)?;
+            let done = act(c, &access, input).map_err(|e| match e {
+                ApiError::Vanished => on.not_found(),
+                other => other,
+            })?;
+            Ok((done, live.expires_at))
+        };
+        let writer = if write { self.writer.clone() } else { None };
+        let (done, session_ends) = self
+            .on_connection(move |c| match (write, writer) {
+                (false, _) => work(c),
+                (true, None) => persistence::transaction_with(c, work),
+                (true, Some(writer)) => {
+                    let _turn = writer.lock().unwrap_or_else(|e| e.into_inner());
+                    persistence::transaction_with(c, work)
+                }
+            })
+            .await?;
+        caller.confirmed(session_ends, now)?;
+        Ok(done)
+    }
+
+    /// Runs `f` on a pooled connection on the blocking pool: Diesel is
+    /// synchronous, and a query on an async worker would stall every
+    /// request on it. The connection is taken inside the closure, and the
+    /// pool's timeout counts from the call: a task that queued for a
+    /// blocking thread (there are about as many as connections, see
+    /// `server::blocking_threads`) waits only what is left of it.
+    pub(crate) async fn on_connection<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let deadline = Instant::now() + self.pool.timeout();
+        let (pool, wait, timeouts) = (self.pool.clone(), self.wait.clone(), self.timeouts.clone());
+        let span = tracing::Span::current();
+        let asked = Instant::now();
+        web::block(move || {
+            span.in_scope(|| {
+                let mut conn = pool.get_by(deadline).inspect_err(|_| timeouts.inc())?;
+                wait.observe(asked.elapsed().as_secs_f64());
+                conn.run(f)
+            })
+        })
+        .await
+        .map_err(ApiError::internal)?
+    }
+}
