@@ -181,7 +181,7 @@ on_both_backends! {
         let with_thousand = statements_for_list(&app, &ada.token, 1001).await;
         assert_eq!(with_one, with_thousand, "statements do not grow with the users listed");
         // The authentication query, then the managed and shared users; no
-        // liveness ping on connections in use (persistence::pool::ALIVE_BYPASS).
+        // liveness ping on connections in use (persistence::ALIVE_BYPASS).
         assert_eq!(with_one, 3, "authentication and a fixed number of reads");
     }
 }
