@@ -15,7 +15,10 @@ pub enum AnyConnection {
 }
 
 /// A pooled connection: the Diesel connection, and what the pool needs to
-/// know of it to hand it out without asking the database first.
+/// know of it to hand it out without asking the database first. The Diesel
+/// connection is reached only through [`Conn::run`] (no `Deref`), so no
+/// statement can fail on a dead server without marking the connection
+/// lost.
 pub struct Conn {
     pub(crate) inner: AnyConnection,
     /// When it was last given back to the pool (or opened).
@@ -48,18 +51,5 @@ impl Conn {
             self.lost = true;
         }
         result
-    }
-}
-
-impl std::ops::Deref for Conn {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.inner
-    }
-}
-
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.inner
     }
 }

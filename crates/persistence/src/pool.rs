@@ -100,8 +100,7 @@ impl Pool {
     /// several replicas at once on PostgreSQL: an advisory lock lets one
     /// migrate while the others wait.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
-        let mut conn = self.get()?;
-        crate::migrate::migrate(&mut conn)
+        self.get()?.run(crate::migrate::migrate)
     }
 
     /// Checks that the database answers.

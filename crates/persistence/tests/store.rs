@@ -31,7 +31,11 @@ macro_rules! on_both_backends {
 fn run(backend: Backend, test: impl FnOnce(&mut AnyConnection)) {
     let mut db = TestDb::new(backend);
     let mut conn = db.pool().get().expect("connection");
-    test(&mut conn);
+    conn.run(|c| {
+        test(c);
+        Ok::<_, StoreError>(())
+    })
+    .expect("the test's connection");
 }
 
 fn account(conn: &mut AnyConnection, email: &str) -> domain::User {
