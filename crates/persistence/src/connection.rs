@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use diesel::{PgConnection, SqliteConnection};
 
-use crate::StoreError;
+use crate::Failure;
 
 /// A connection to either backend. Queries are written once against it.
 #[derive(diesel::MultiConnection)]
@@ -44,10 +44,11 @@ impl Conn {
     }
 
     /// Runs `f` on this connection; when it fails because the server is
-    /// gone, the connection is marked lost, so the pool drops it on return.
-    pub fn run<T>(&mut self, f: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// gone (its error says [`Failure::connection_lost`]), the connection
+    /// is marked lost, so the pool drops it on return.
+    pub fn run<T, E: Failure>(&mut self, f: impl FnOnce(&mut AnyConnection) -> Result<T, E>) -> Result<T, E> {
         let result = f(&mut self.inner);
-        if matches!(result, Err(StoreError::ConnectionLost(_))) {
+        if result.as_ref().is_err_and(Failure::connection_lost) {
             self.lost = true;
         }
         result

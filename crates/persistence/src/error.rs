@@ -23,6 +23,22 @@ pub enum StoreError {
     Query(DieselError),
 }
 
+/// An error that tells whether the connection it came from is gone. The
+/// closures [`Conn::run`](crate::Conn::run) takes return one, so that a
+/// caller with an error type of its own (the API's) still has a dead
+/// connection dropped by the pool instead of handed out again.
+pub trait Failure {
+    /// Whether the connection's server went away (the connection is of no
+    /// further use).
+    fn connection_lost(&self) -> bool;
+}
+
+impl Failure for StoreError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, StoreError::ConnectionLost(_))
+    }
+}
+
 impl From<DieselError> for StoreError {
     fn from(err: DieselError) -> Self {
         match err {

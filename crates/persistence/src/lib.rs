@@ -30,7 +30,7 @@ pub mod testing;
 
 pub use backend::{sqlite_path as sqlite_file, Backend};
 pub use connection::{AnyConnection, Conn, ALIVE_BYPASS};
-pub use error::StoreError;
+pub use error::{Failure, StoreError};
 pub use manager::Manager;
 pub use pool::{Pool, PoolOptions, PooledConnection};
 pub use tls::init_tls;
