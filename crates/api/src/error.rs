@@ -111,6 +111,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => ApiError::Conflict(what),
             StoreError::Unavailable(why) | StoreError::ConnectionLost(why) => ApiError::Unavailable(why),
             StoreError::Query(e) => ApiError::Internal(e.to_string()),
+            StoreError::Corrupt(why) => ApiError::Internal(why),
         }
     }
 }

@@ -193,7 +193,7 @@ pub fn encode(points: &[TracePoint]) -> Vec<u8> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Vec<TracePoint>, StoreError> {
-    let corrupt = || StoreError::Unavailable("a stored trace is corrupt".into());
+    let corrupt = || StoreError::Corrupt("a stored trace does not decode".into());
     let (&version, body) = bytes.split_first().ok_or_else(corrupt)?;
     if version != FORMAT_V1 || body.len() % POINT_BYTES != 0 {
         return Err(corrupt());

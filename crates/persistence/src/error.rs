@@ -1,8 +1,9 @@
 //! The storage errors, sorted from Diesel's and r2d2's so that the API can
 //! map each to one status: `NotFound` to 404, `Conflict` to 409,
 //! `Unavailable` and `ConnectionLost` to 503 (the database is gone or too
-//! busy, the service stays up), and `Query` to 500 (a bug: logged where it
-//! is answered).
+//! busy, the service stays up), and `Query` and `Corrupt` to 500 (a bug, or
+//! stored data that does not decode: logged where it is answered, and no
+//! use retrying).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -19,6 +20,11 @@ pub enum StoreError {
     /// connection (`Conn::run`).
     #[error("database connection lost: {0}")]
     ConnectionLost(String),
+    /// Stored data that does not decode (a share's scopes, a packed
+    /// trace): a bug or corruption, not an outage, so never a 503 that
+    /// invites a retry. The text says what is corrupt.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Query(DieselError),
 }

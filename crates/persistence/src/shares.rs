@@ -35,7 +35,7 @@ impl TryFrom<ShareRow> for Share {
             subject: row.subject_id.into(),
             grantee: row.grantee_id.into(),
             scopes: ScopeSet::from_storage(&row.scopes)
-                .map_err(|_| StoreError::Unavailable(format!("share {} holds unknown scopes", row.id.0)))?,
+                .map_err(|_| StoreError::Corrupt(format!("share {} holds unknown scopes", row.id.0)))?,
             created_at: row.created_at.0,
             expires_at: row.expires_at.map(|t| t.0),
         })
@@ -197,7 +197,7 @@ pub fn access_facts(
         Some((scopes, expires_at)) => Some(Grant {
             grantee: caller,
             scopes: ScopeSet::from_storage(&scopes)
-                .map_err(|_| StoreError::Unavailable("a share holds unknown scopes".into()))?,
+                .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?,
             expires_at: expires_at.map(|t| t.0),
         }),
         None => None,
