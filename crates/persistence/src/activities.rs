@@ -125,14 +125,18 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<
 }
 
 /// Replaces the trace of an activity of `user` with `points`, whole.
+/// Callers keep a trace within [`domain::TRACE_MAX_POINTS`] (the API
+/// refuses a longer one with a 422), so a count too large for its column
+/// is a bug: `Corrupt`, not a conflict of the request's.
 pub fn put_trace(
     conn: &mut AnyConnection,
     user: UserId,
     activity: ActivityId,
     points: &[TracePoint],
 ) -> Result<(), StoreError> {
+    let count = i32::try_from(points.len())
+        .map_err(|_| StoreError::Corrupt(format!("a trace of {} points does not fit its count", points.len())))?;
     let packed = encode(points);
-    let count = i32::try_from(points.len()).map_err(|_| StoreError::Conflict("trace too long"))?;
     crate::transaction(conn, |conn| {
         if find(conn, user, activity)?.is_none() {
             return Err(StoreError::NotFound);

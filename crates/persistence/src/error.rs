@@ -20,10 +20,12 @@ pub enum StoreError {
     /// connection (`Conn::run`).
     #[error("database connection lost: {0}")]
     ConnectionLost(String),
-    /// Stored data that does not decode (a share's scopes, a packed
-    /// trace): a bug or corruption, not an outage, so never a 503 that
-    /// invites a retry. The text says what is corrupt.
-    #[error("stored data is corrupt: {0}")]
+    /// Data that breaks what the code relies on: stored data that does
+    /// not decode (a share's scopes, a packed trace), or a value a caller
+    /// should have refused that cannot be stored (a trace too long for its
+    /// count). A bug or corruption, not an outage, so never a 503 that
+    /// invites a retry. The text says what is wrong.
+    #[error("corrupt data: {0}")]
     Corrupt(String),
     #[error(transparent)]
     Query(DieselError),
