@@ -160,6 +160,7 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(why) => ApiError::Unavailable { why, lost: false },
             StoreError::ConnectionLost(why) => ApiError::Unavailable { why, lost: true },
             StoreError::Query(e) => ApiError::Internal(e.to_string()),
+            StoreError::Corrupt(why) => ApiError::Internal(why),
         }
     }
 }

@@ -48,7 +48,7 @@ pub fn standing(
     let grant = grant
         .map(|(scopes, expires_at)| {
             let scopes = ScopeSet::from_storage(&scopes)
-                .map_err(|_| StoreError::Unavailable("a share holds unknown scopes".into()))?;
+                .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?;
             Ok::<_, StoreError>(Grant { grantee: caller, scopes, expires_at: expires_at.map(|t| t.0) })
         })
         .transpose()?;

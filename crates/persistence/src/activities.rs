@@ -123,15 +123,19 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<
 }
 
 /// Replaces the trace of an activity of `user` with `points`, whole;
-/// `false` when there is no such activity.
+/// `false` when there is no such activity. Callers keep a trace within
+/// [`domain::TRACE_MAX_POINTS`] (the API refuses a longer one with a 422),
+/// so a count too large for its column is a bug: `Corrupt`, not a
+/// conflict of the request's.
 pub fn put_trace(
     conn: &mut AnyConnection,
     user: UserId,
     activity: ActivityId,
     points: &[TracePoint],
 ) -> Result<bool, StoreError> {
+    let count = i32::try_from(points.len())
+        .map_err(|_| StoreError::Corrupt(format!("a trace of {} points does not fit its count", points.len())))?;
     let packed = encode(points);
-    let count = i32::try_from(points.len()).map_err(|_| StoreError::Conflict("trace too long"))?;
     crate::transaction(conn, |conn| {
         if find(conn, user, activity)?.is_none() {
             return Ok(false);
@@ -192,7 +196,7 @@ pub fn encode(points: &[TracePoint]) -> Vec<u8> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Vec<TracePoint>, StoreError> {
-    let corrupt = || StoreError::Unavailable("a stored trace is corrupt".into());
+    let corrupt = || StoreError::Corrupt("a stored trace does not decode".into());
     let (&version, body) = bytes.split_first().ok_or_else(corrupt)?;
     if version != FORMAT_V1 || body.len() % POINT_BYTES != 0 {
         return Err(corrupt());

@@ -1,8 +1,9 @@
 //! The storage errors, sorted from Diesel's and r2d2's so that the API can
 //! map each to one status: `NotFound` to 404, `Conflict` to 409,
 //! `Unavailable` and `ConnectionLost` to 503 (the database is gone or too
-//! busy, the service stays up), and `Query` to 500 (a bug: logged where it
-//! is answered).
+//! busy, the service stays up), and `Query` and `Corrupt` to 500 (a bug, or
+//! stored data that does not decode: logged where it is answered, and no
+//! use retrying).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -19,8 +20,31 @@ pub enum StoreError {
     /// connection (`Conn::run`).
     #[error("database connection lost: {0}")]
     ConnectionLost(String),
+    /// Data that breaks what the code relies on: stored data that does
+    /// not decode (a share's scopes, a packed trace), or a value a caller
+    /// should have refused that cannot be stored (a trace too long for its
+    /// count). A bug or corruption, not an outage, so never a 503 that
+    /// invites a retry. The text says what is wrong.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
     #[error(transparent)]
     Query(DieselError),
+}
+
+/// An error that tells whether the connection it came from is gone. The
+/// closures [`Conn::run`](crate::Conn::run) takes return one, so that a
+/// caller with an error type of its own (the API's) still has a dead
+/// connection dropped by the pool instead of handed out again.
+pub trait Failure {
+    /// Whether the connection's server went away (the connection is of no
+    /// further use).
+    fn connection_lost(&self) -> bool;
+}
+
+impl Failure for StoreError {
+    fn connection_lost(&self) -> bool {
+        matches!(self, StoreError::ConnectionLost(_))
+    }
 }
 
 impl From<DieselError> for StoreError {

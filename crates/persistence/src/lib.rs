@@ -12,23 +12,29 @@
 
 pub mod access;
 pub mod activities;
+mod backend;
+mod connection;
 mod error;
+mod manager;
+mod migrate;
 mod pool;
 pub mod schema;
 pub mod sessions;
 pub mod shares;
 pub mod throttle;
+mod tls;
 pub mod types;
 pub mod users;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use error::StoreError;
-pub use pool::{
-    init_tls, sqlite_path as sqlite_file, AnyConnection, Backend, Conn, Failure, Manager, Pool, PoolOptions,
-    PooledConnection, ALIVE_BYPASS,
-};
+pub use backend::{sqlite_path as sqlite_file, Backend};
+pub use connection::{AnyConnection, Conn, ALIVE_BYPASS};
+pub use error::{Failure, StoreError};
+pub use manager::Manager;
+pub use pool::{Pool, PoolOptions, PooledConnection};
+pub use tls::init_tls;
 
 /// The current time, cut to the microsecond that both backends store, so a
 /// value handed back from a write equals the one read later.

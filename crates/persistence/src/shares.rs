@@ -34,7 +34,7 @@ impl TryFrom<ShareRow> for Share {
             subject: row.subject_id.into(),
             grantee: row.grantee_id.into(),
             scopes: ScopeSet::from_storage(&row.scopes)
-                .map_err(|_| StoreError::Unavailable(format!("share {} holds unknown scopes", row.id.0)))?,
+                .map_err(|_| StoreError::Corrupt(format!("share {} holds unknown scopes", row.id.0)))?,
             created_at: row.created_at.0,
             expires_at: row.expires_at.map(|t| t.0),
         })

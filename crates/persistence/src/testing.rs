@@ -45,7 +45,7 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 fn admin_connection() -> PgConnection {
-    crate::pool::init_tls();
+    crate::init_tls();
     let url = admin_url();
     PgConnection::establish(&url).unwrap_or_else(|e| {
         panic!(

@@ -13,7 +13,7 @@ use diesel::sql_types::{self, HasSqlType};
 use diesel::sqlite::Sqlite;
 use uuid::Uuid;
 
-use crate::pool::MultiBackend;
+use crate::connection::MultiBackend;
 
 /// An id column: `uuid` on PostgreSQL, a 16-byte `blob` on SQLite.
 #[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]

@@ -75,12 +75,23 @@ ANALYZE;
 fn no_store_function_scans_a_large_table_sequentially() {
     let mut db = TestDb::postgres();
     let pool = db.pool().clone();
-    let mut conn = pool.get().unwrap();
-    let mut observer = pool.get().unwrap();
+    let (mut conn, mut observer) = (pool.get().unwrap(), pool.get().unwrap());
+    conn.run(|conn| {
+        observer.run(|observer| {
+            check_every_store_function(conn, observer);
+            Ok::<_, StoreError>(())
+        })
+    })
+    .unwrap();
+}
+
+/// Seeds the database through `conn`, then runs each store function on it,
+/// reading the scan counters through `observer`.
+fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnection) {
     conn.batch_execute(SEED).expect("seed");
 
     let ada = users::create_account(
-        &mut conn,
+        conn,
         &users::NewAccount {
             email: &domain::Email::parse("ada@example.org").unwrap(),
             password_hash: "x",
@@ -91,10 +102,10 @@ fn no_store_function_scans_a_large_table_sequentially() {
         now(),
     )
     .unwrap();
-    let coach = users::find_account_by_email(&mut conn, "user7@example.org").unwrap().unwrap().0;
-    let kid = users::create_managed(&mut conn, ada.id, &PersonName::parse("Kim").unwrap(), None, now()).unwrap();
-    let session = sessions::create(&mut conn, ada.id, now(), now() + Duration::days(1)).unwrap();
-    let share = shares::create(&mut conn, kid.id, coach.id, ScopeSet::ALL, None, now()).unwrap();
+    let coach = users::find_account_by_email(conn, "user7@example.org").unwrap().unwrap().0;
+    let kid = users::create_managed(conn, ada.id, &PersonName::parse("Kim").unwrap(), None, now()).unwrap();
+    let session = sessions::create(conn, ada.id, now(), now() + Duration::days(1)).unwrap();
+    let share = shares::create(conn, kid.id, coach.id, ScopeSet::ALL, None, now()).unwrap();
     let new = NewActivity {
         name: ActivityName::parse("run").unwrap(),
         sport: Sport::parse("running").unwrap(),
@@ -102,7 +113,7 @@ fn no_store_function_scans_a_large_table_sequentially() {
         duration_seconds: None,
         distance_meters: None,
     };
-    let act = activities::create(&mut conn, kid.id, &new, now()).unwrap();
+    let act = activities::create(conn, kid.id, &new, now()).unwrap();
     let point = TracePoint { time: now(), lat: 1.0, lon: 2.0, elevation: None, heart_rate: None };
 
     let (a, k, co, s, t) = (ada.id, kid.id, coach.id, share.id, now());
@@ -112,7 +123,7 @@ fn no_store_function_scans_a_large_table_sequentially() {
             failures.push(format!("{name} scanned {scanned:?}"));
         }
     };
-    let (cn, ob) = (&mut conn, &mut observer);
+    let (cn, ob) = (conn, observer);
     check("users::find", scanned_by(cn, ob, |c| users::find(c, a)));
     check(
         "users::find_account_by_email",

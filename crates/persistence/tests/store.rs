@@ -31,7 +31,11 @@ macro_rules! on_both_backends {
 fn run(backend: Backend, test: impl FnOnce(&mut AnyConnection)) {
     let mut db = TestDb::new(backend);
     let mut conn = db.pool().get().expect("connection");
-    test(&mut conn);
+    conn.run(|c| {
+        test(c);
+        Ok::<_, StoreError>(())
+    })
+    .expect("the test's connection");
 }
 
 fn account(conn: &mut AnyConnection, email: &str) -> domain::User {
@@ -215,6 +219,40 @@ on_both_backends! {
         assert_eq!(activities::get_trace(conn, ada.id, act.id).unwrap().unwrap(), points[..2], "replaced whole");
         let other = account(conn, "other@example.org");
         assert!(activities::get_trace(conn, other.id, act.id).unwrap().is_none(), "only the owner's activity");
+    };
+    corrupt_stored_data_is_corrupt_not_unavailable: |conn| {
+        use diesel::prelude::*;
+        use persistence::schema::activity_traces;
+        let corrupt = |r: Result<_, StoreError>| matches!(r, Err(StoreError::Corrupt(_)));
+        let ada = account(conn, "ada@example.org");
+        let bob = account(conn, "bob@example.org");
+        let t = now();
+        let share = shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, t).unwrap();
+        diesel::sql_query("UPDATE shares SET scopes = 'data:read data:everything'").execute(conn).unwrap();
+        assert!(corrupt(persistence::access::share(conn, share.id, t).map(drop)), "a share by id");
+        assert!(corrupt(shares::received_by(conn, bob.id, t).map(drop)), "shares received");
+        assert!(corrupt(shares::granted_by(conn, ada.id, t).map(drop)), "shares granted");
+        assert!(corrupt(persistence::access::standing(conn, bob.id, ada.id, t).map(drop)), "the grant access reads");
+
+        let new = NewActivity {
+            name: ActivityName::parse("run").unwrap(),
+            sport: Sport::parse("running").unwrap(),
+            started_at: t,
+            duration_seconds: None,
+            distance_meters: None,
+        };
+        let act = activities::create(conn, ada.id, &new, t).unwrap();
+        let p = TracePoint { time: t, lat: 1.0, lon: 2.0, elevation: None, heart_rate: None };
+        activities::put_trace(conn, ada.id, act.id, &[p]).unwrap();
+        let mut packed = activities::encode(&[p]);
+        packed[0] = 2; // a format version this code does not know
+        diesel::update(activity_traces::table).set(activity_traces::points.eq(&packed)).execute(conn).unwrap();
+        assert!(corrupt(activities::get_trace(conn, ada.id, act.id).map(drop)), "a trace of an unknown version");
+        assert!(corrupt(activities::all_with_traces(conn, &[ada.id]).map(drop)), "the traces an export reads");
+        packed[0] = 1;
+        packed.pop(); // a point cut short
+        diesel::update(activity_traces::table).set(activity_traces::points.eq(&packed)).execute(conn).unwrap();
+        assert!(corrupt(activities::get_trace(conn, ada.id, act.id).map(drop)), "a trace cut short");
     };
     deleting_a_user_leaves_no_row_that_names_them: |conn| {
         let ada = account(conn, "ada@example.org");

@@ -18,12 +18,13 @@ pub struct Purged {
 /// or past their limit), and sign-in failure counts whose window is over.
 /// None of them grants or refuses anything any more: this reclaims space.
 pub fn purge_expired(pool: &Pool, now: DateTime<Utc>) -> Result<Purged, StoreError> {
-    let mut conn = pool.get()?;
-    persistence::transaction(&mut conn, |c| {
-        Ok(Purged {
-            shares: shares::purge_expired(c, now)?,
-            sessions: sessions::purge(c, now)?,
-            throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+    pool.get()?.run(|c| {
+        persistence::transaction(c, |c| {
+            Ok(Purged {
+                shares: shares::purge_expired(c, now)?,
+                sessions: sessions::purge(c, now)?,
+                throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+            })
         })
     })
 }
@@ -88,18 +89,19 @@ fn data_json(
 /// `Ok(None)` when there is no such user. Read in one transaction, so the
 /// document is a consistent snapshot.
 pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
-    let mut conn = pool.get()?;
-    persistence::transaction(&mut conn, |c| {
-        let Some(user) = users::find(c, id)? else { return Ok(None) };
-        // A fixed number of statements, however many users it manages.
-        let managed = users::list_managed(c, id)?;
-        let everyone: Vec<UserId> = std::iter::once(id).chain(managed.iter().map(|m| m.id)).collect();
-        let all_shares = shares::naming(c, &everyone)?;
-        let all_activities = activities::all_with_traces(c, &everyone)?;
-        let mut doc = data_json(&user, &sessions::of_user(c, id)?, &all_shares, &all_activities);
-        doc["managed_users"] =
-            managed.iter().map(|m| data_json(m, &[], &all_shares, &all_activities)).collect::<Vec<_>>().into();
-        doc["exported_at"] = json!(persistence::now());
-        Ok(Some(doc))
+    pool.get()?.run(|c| {
+        persistence::transaction(c, |c| {
+            let Some(user) = users::find(c, id)? else { return Ok(None) };
+            // A fixed number of statements, however many users it manages.
+            let managed = users::list_managed(c, id)?;
+            let everyone: Vec<UserId> = std::iter::once(id).chain(managed.iter().map(|m| m.id)).collect();
+            let all_shares = shares::naming(c, &everyone)?;
+            let all_activities = activities::all_with_traces(c, &everyone)?;
+            let mut doc = data_json(&user, &sessions::of_user(c, id)?, &all_shares, &all_activities);
+            doc["managed_users"] =
+                managed.iter().map(|m| data_json(m, &[], &all_shares, &all_activities)).collect::<Vec<_>>().into();
+            doc["exported_at"] = json!(persistence::now());
+            Ok(Some(doc))
+        })
     })
 }

@@ -167,8 +167,8 @@ pub fn create_admin(config: &Config, email: &str, password: &str) -> Result<doma
     pool.migrate()?;
     let hash = api::auth::hash_password(password.expose()).map_err(|e| StartError::Other(e.to_string()))?;
     let mut conn = pool.get()?;
-    let user = persistence::transaction(&mut conn, |c| {
-        match persistence::users::find_account_by_email(c, email.normalized())? {
+    let user = conn.run(|c| {
+        persistence::transaction(c, |c| match persistence::users::find_account_by_email(c, email.normalized())? {
             Some((user, _)) => {
                 persistence::users::set_password_hash(c, user.id, &hash)?;
                 persistence::users::set_admin(c, user.id, true)?;
@@ -184,7 +184,7 @@ pub fn create_admin(config: &Config, email: &str, password: &str) -> Result<doma
                 };
                 persistence::users::create_account(c, &new, persistence::now())
             }
-        }
+        })
     })?;
     Ok(user)
 }

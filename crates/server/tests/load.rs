@@ -122,10 +122,15 @@ async fn run(backend: persistence::Backend, seconds: u64) {
     let mut conn = app.pool.get().unwrap();
     let mut held = HashSet::new();
     for n in 0..CONNECTIONS {
-        let (manager, _) =
-            persistence::users::find_account_by_email(&mut conn, &format!("load{n}@example.org")).unwrap().unwrap();
+        let (manager, _) = conn
+            .run(|c| persistence::users::find_account_by_email(c, &format!("load{n}@example.org")))
+            .unwrap()
+            .unwrap();
         held.extend(
-            persistence::users::list_managed(&mut conn, manager.id).unwrap().into_iter().map(|u| u.id.to_string()),
+            conn.run(|c| persistence::users::list_managed(c, manager.id))
+                .unwrap()
+                .into_iter()
+                .map(|u| u.id.to_string()),
         );
     }
     let want: HashSet<String> = created.difference(&deleted).cloned().collect();

@@ -524,11 +524,11 @@ on_both_backends! {
         share(&app, &ada, "bob@example.org", &["data:read", "data:write"], Some(&kim)).await;
         record(&app, &bob.token, &kim, &run("By bob", "2026-11-28T09:00:00Z")).await;
         let id: domain::UserId = kim.parse().unwrap();
-        assert!(persistence::users::rows_naming(&mut app.pool.get().unwrap(), id).unwrap() > 0, "rows name kim before");
+        assert!(app.pool.get().unwrap().run(|c| persistence::users::rows_naming(c, id)).unwrap() > 0, "rows name kim before");
 
         let res = app.delete(&format!("/api/v1/users/{kim}"), &ada.token).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
-        assert_eq!(persistence::users::rows_naming(&mut app.pool.get().unwrap(), id).unwrap(), 0, "no row names kim");
+        assert_eq!(app.pool.get().unwrap().run(|c| persistence::users::rows_naming(c, id)).unwrap(), 0, "no row names kim");
         assert_eq!(ids(&body(app.get("/api/v1/users/", &bob.token).await).await), vec![bob.id.clone()]);
         assert_eq!(body(app.get("/api/v1/shares/", &bob.token).await).await, json!({"granted": [], "received": []}));
         assert_eq!(body(app.get("/api/v1/shares/", &ada.token).await).await, json!({"granted": [], "received": []}));

@@ -163,7 +163,7 @@ on_both_backends! {
         assert_eq!(app.get("/api/v1/auth/me", &ada.token).await.status(), StatusCode::UNAUTHORIZED);
         let mut conn = app.pool.get().unwrap();
         for id in [&ada.id, &kim] {
-            assert_eq!(persistence::users::rows_naming(&mut conn, id.parse().unwrap()).unwrap(), 0);
+            assert_eq!(conn.run(|c| persistence::users::rows_naming(c, id.parse().unwrap())).unwrap(), 0);
         }
         assert_eq!(app.sign_in("ada@example.org", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.register("ada@example.org", PASSWORD).await.status(), StatusCode::CREATED, "the address is free again");

@@ -76,7 +76,7 @@ fn create_admin_reads_the_password_from_stdin_and_migrate_is_idempotent() {
 
     let pool = persistence::Pool::open(&url, &persistence::PoolOptions::default()).unwrap();
     let mut conn = pool.get().unwrap();
-    let (user, _) = persistence::users::find_account_by_email(&mut conn, "root@example.org").unwrap().unwrap();
+    let (user, _) = conn.run(|c| persistence::users::find_account_by_email(c, "root@example.org")).unwrap().unwrap();
     assert!(user.admin);
     drop(conn);
     drop(pool);

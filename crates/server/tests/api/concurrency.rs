@@ -24,7 +24,7 @@ on_both_backends! {
             );
         }
         let mut conn = app.pool.get().unwrap();
-        assert_eq!(persistence::users::rows_naming(&mut conn, kim.parse().unwrap()).unwrap(), 0, "no orphan rows");
+        assert_eq!(conn.run(|c| persistence::users::rows_naming(c, kim.parse().unwrap())).unwrap(), 0, "no orphan rows");
     }
 }
 

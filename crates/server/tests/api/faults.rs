@@ -87,7 +87,11 @@ async fn a_sigkill_during_writes_loses_no_acknowledged_write() {
     let pool = persistence::Pool::open(&format!("sqlite://{}/steward.db", dir.display()), &Default::default()).unwrap();
     let mut conn = pool.get().unwrap();
     for id in &deleted {
-        assert_eq!(persistence::users::rows_naming(&mut conn, id.parse().unwrap()).unwrap(), 0, "no half-deleted user");
+        assert_eq!(
+            conn.run(|c| persistence::users::rows_naming(c, id.parse().unwrap())).unwrap(),
+            0,
+            "no half-deleted user"
+        );
     }
     drop(conn);
     drop(pool);

@@ -53,7 +53,7 @@ async fn a_lost_database_answers_503_fast_and_recovers_by_itself() {
 }
 
 /// A server restart ends every pooled connection. Connections in use are
-/// not pinged before each checkout (persistence::pool::ALIVE_BYPASS), so
+/// not pinged before each checkout (persistence::ALIVE_BYPASS), so
 /// the first request on a dead one fails; that loss marks every other
 /// pooled connection for a ping, so one request sees the restart, not one
 /// per pooled connection. A pool idle for longer than the window pings

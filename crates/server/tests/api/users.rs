@@ -169,7 +169,7 @@ on_both_backends! {
         assert_eq!(ids(&list), vec![ada.id.clone()]);
         let id: domain::UserId = kim.parse().unwrap();
         let mut conn = app.pool.get().unwrap();
-        assert_eq!(persistence::users::rows_naming(&mut conn, id).unwrap(), 0, "no row names the deleted user");
+        assert_eq!(conn.run(|c| persistence::users::rows_naming(c, id)).unwrap(), 0, "no row names the deleted user");
     }
 
     async fn list_users_runs_the_same_number_of_statements_for_1_and_1000_managed_users(app) {
@@ -181,7 +181,7 @@ on_both_backends! {
         let with_thousand = statements_for_list(&app, &ada.token, 1001).await;
         assert_eq!(with_one, with_thousand, "statements do not grow with the users listed");
         // The authentication query, then the managed and shared users; no
-        // liveness ping on connections in use (persistence::pool::ALIVE_BYPASS).
+        // liveness ping on connections in use (persistence::ALIVE_BYPASS).
         assert_eq!(with_one, 3, "authentication and a fixed number of reads");
     }
 }
@@ -189,11 +189,13 @@ on_both_backends! {
 fn add_managed(app: &crate::helpers::TestApp, manager: domain::UserId, n: usize) {
     let mut conn = app.pool.get().unwrap();
     let name = domain::PersonName::parse("Kid").unwrap();
-    persistence::transaction(&mut conn, |c| {
-        for _ in 0..n {
-            persistence::users::create_managed(c, manager, &name, None, persistence::now())?;
-        }
-        Ok(())
+    conn.run(|c| {
+        persistence::transaction(c, |c| {
+            for _ in 0..n {
+                persistence::users::create_managed(c, manager, &name, None, persistence::now())?;
+            }
+            Ok(())
+        })
     })
     .unwrap();
 }
