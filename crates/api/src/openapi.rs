@@ -10,21 +10,13 @@ use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use utoipa_actix_web::AppExt;
+
 use crate::dto;
-use crate::routes::{activities, auth, health, shares, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Steward", description = "Users and access for personal health data."),
-    paths(
-        users::list_users, users::create_managed_user, users::get_managed_user,
-        users::update_managed_user, users::delete_managed_user,
-        auth::register, auth::login, auth::logout, auth::change_password, auth::read_me, auth::delete_me,
-        shares::create_share, shares::list_shares, shares::update_share, shares::delete_share,
-        activities::list_activities, activities::create_activity, activities::get_activity,
-        activities::delete_activity, activities::put_trace, activities::get_trace,
-        health::healthz, health::readyz,
-    ),
     components(schemas(dto::ScopeDoc, dto::UserSummary, dto::UserResponse, dto::ManagedUserCreate,
         dto::ManagedUserUpdate, dto::RegisterRequest, dto::PasswordChange, dto::AccountDelete,
         dto::TokenResponse, dto::HttpErrorDoc, dto::ValidationErrorDoc, dto::HttpValidationErrorDoc,
@@ -55,9 +47,12 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// The document served at `/openapi.json`.
+/// The document served at `/openapi.json`: the paths of the routes as
+/// they are registered ([`crate::routes`]), the schemas and schemes above.
 pub fn document() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    let (_, registered) =
+        actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes).split_for_parts();
+    let mut doc = serde_json::to_value(registered).expect("the document serialises");
     doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
     if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
         for (name, schema) in schemas.iter_mut() {
@@ -76,6 +71,34 @@ pub fn document() -> Value {
     }
     nullable_as_any_of(&mut doc);
     doc
+}
+
+/// The methods a path is served with, as `Allow` lists them, when some
+/// registered route has that path; `None` for a path no route has.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    static ROUTES: std::sync::OnceLock<Vec<(actix_web::dev::ResourceDef, String)>> = std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let doc = document();
+        let order = ["get", "post", "put", "patch", "delete"];
+        doc["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(template, item)| {
+                        let allow = order
+                            .iter()
+                            .filter(|m| item.get(**m).is_some())
+                            .map(|m| m.to_ascii_uppercase())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        (actix_web::dev::ResourceDef::new(template.as_str()), allow)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    routes.iter().find(|(def, _)| def.is_match(path)).map(|(_, allow)| allow.clone())
 }
 
 /// The document behind the interactive docs at `/docs`: the served one,

@@ -14,6 +14,7 @@ use actix_web_prom::PrometheusMetricsBuilder;
 use api::auth::{TokenConfig, Tokens};
 use api::{ApiConfig, AppState, Db};
 use persistence::{Pool, PoolOptions};
+use utoipa_actix_web::AppExt;
 
 pub use config::{Config, ConfigError};
 
@@ -95,6 +96,9 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     let prometheus = prometheus.build().map_err(other)?;
     let mut server = HttpServer::new(move || {
         App::new()
+            .into_utoipa_app()
+            .configure(api::configure)
+            .into_app()
             .app_data(state.clone())
             // The form extractor of the sign-in endpoint obeys the same limit.
             .app_data(web::FormConfig::default().limit(body_limit))
@@ -103,7 +107,6 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             .wrap(from_fn(api::header_limit::limit_headers))
             .wrap(prometheus.clone())
             .wrap(from_fn(api::request_log::log_requests))
-            .configure(api::configure)
     })
     .listen(listener)
     .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?

@@ -2,6 +2,7 @@
 //! needs `data:read` on the user, writing and deleting `data:write`.
 
 use actix_web::http::header::LOCATION;
+use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::{ActivityId, Scope};
 use persistence::activities::{self, NewActivity};
@@ -63,7 +64,7 @@ fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
 /// A user's activities, newest first (`started_at`, then `id`), a page at
 /// a time.
 #[utoipa::path(
-    get, path = "/api/v1/users/{user_id}/activities", tag = "activities",
+    tag = "activities",
     operation_id = "list_activities_api_v1_users__user_id__activities_get",
     params(("user_id" = String, Path), ActivitiesQuery),
     responses(
@@ -74,6 +75,7 @@ fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/users/{user_id}/activities")]
 pub async fn list_activities(
     caller: Caller,
     req: HttpRequest,
@@ -97,7 +99,7 @@ pub async fn list_activities(
 
 /// Record an activity
 #[utoipa::path(
-    post, path = "/api/v1/users/{user_id}/activities", tag = "activities",
+    tag = "activities",
     operation_id = "create_activity_api_v1_users__user_id__activities_post",
     params(("user_id" = String, Path)),
     request_body = ActivityCreate,
@@ -109,6 +111,7 @@ pub async fn list_activities(
     ),
     security(("HTTPBearer" = []))
 )]
+#[post("/users/{user_id}/activities")]
 pub async fn create_activity(
     caller: Caller,
     path: web::Path<String>,
@@ -135,7 +138,7 @@ pub async fn create_activity(
 
 /// Read an activity
 #[utoipa::path(
-    get, path = "/api/v1/users/{user_id}/activities/{activity_id}", tag = "activities",
+    tag = "activities",
     operation_id = "get_activity_api_v1_users__user_id__activities__activity_id__get",
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
@@ -146,6 +149,7 @@ pub async fn create_activity(
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/users/{user_id}/activities/{activity_id}")]
 pub async fn get_activity(
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -164,7 +168,7 @@ pub async fn get_activity(
 ///
 /// Deletes the activity and its trace.
 #[utoipa::path(
-    delete, path = "/api/v1/users/{user_id}/activities/{activity_id}", tag = "activities",
+    tag = "activities",
     operation_id = "delete_activity_api_v1_users__user_id__activities__activity_id__delete",
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
@@ -175,6 +179,7 @@ pub async fn get_activity(
     ),
     security(("HTTPBearer" = []))
 )]
+#[delete("/users/{user_id}/activities/{activity_id}")]
 pub async fn delete_activity(
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -195,7 +200,7 @@ pub async fn delete_activity(
 /// Replaces the activity's whole trace: up to 100,000 points in
 /// non-decreasing time order.
 #[utoipa::path(
-    put, path = "/api/v1/users/{user_id}/activities/{activity_id}/trace", tag = "activities",
+    tag = "activities",
     operation_id = "put_trace_api_v1_users__user_id__activities__activity_id__trace_put",
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     request_body(content = Vec<TracePointDto>, description = "Up to 100,000 points, in time order"),
@@ -208,6 +213,7 @@ pub async fn delete_activity(
     ),
     security(("HTTPBearer" = []))
 )]
+#[put("/users/{user_id}/activities/{activity_id}/trace")]
 pub async fn put_trace(
     caller: Caller,
     path: web::Path<(String, String)>,
@@ -228,7 +234,7 @@ pub async fn put_trace(
 ///
 /// The activity's points in time order; `[]` when none was uploaded.
 #[utoipa::path(
-    get, path = "/api/v1/users/{user_id}/activities/{activity_id}/trace", tag = "activities",
+    tag = "activities",
     operation_id = "get_trace_api_v1_users__user_id__activities__activity_id__trace_get",
     params(("user_id" = String, Path), ("activity_id" = String, Path)),
     responses(
@@ -239,6 +245,7 @@ pub async fn put_trace(
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/users/{user_id}/activities/{activity_id}/trace")]
 pub async fn get_trace(
     caller: Caller,
     path: web::Path<(String, String)>,

@@ -1,6 +1,7 @@
 //! Part B: accounts and sign-in.
 
 use actix_web::http::header::LOCATION;
+use actix_web::{delete, get, post, put};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use persistence::{sessions, users};
 
@@ -14,7 +15,7 @@ use crate::{ApiError, AppState};
 ///
 /// Creates an account. When registration is closed, only an admin may.
 #[utoipa::path(
-    post, path = "/api/v1/auth/register", tag = "auth", operation_id = "register_api_v1_auth_register_post",
+    tag = "auth", operation_id = "register_api_v1_auth_register_post",
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "The new account", body = UserResponse),
@@ -24,6 +25,7 @@ use crate::{ApiError, AppState};
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
     )
 )]
+#[post("/auth/register")]
 pub async fn register(
     req: HttpRequest,
     body: Json<RegisterRequest>,
@@ -63,7 +65,7 @@ pub async fn register(
 // "this call needs an authenticated client", which for the call that makes
 // one it cannot have. Basic is named in the description instead.
 #[utoipa::path(
-    post, path = "/api/v1/auth/token", tag = "auth", operation_id = "login_api_v1_auth_token_post",
+    tag = "auth", operation_id = "login_api_v1_auth_token_post",
     request_body(content = inline(TokenForm), content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
@@ -73,6 +75,7 @@ pub async fn register(
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
 )]
+#[post("/auth/token")]
 pub async fn login(
     req: HttpRequest,
     payload: web::Payload,
@@ -115,7 +118,7 @@ pub struct LogoutQuery {
 /// Revokes the sign-in the token descends from, or with `all=true` every
 /// sign-in of the caller, and clears the cookie.
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout", tag = "auth", operation_id = "logout_api_v1_auth_logout_post",
+    tag = "auth", operation_id = "logout_api_v1_auth_logout_post",
     params(LogoutQuery),
     responses(
         (status = 204, description = "Signed out"),
@@ -123,6 +126,7 @@ pub struct LogoutQuery {
     ),
     security(("HTTPBearer" = []))
 )]
+#[post("/auth/logout")]
 pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let query = query_bools(&req, [("all", false)]);
     state
@@ -145,7 +149,7 @@ pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>
 ///
 /// Sets a new password and revokes every other sign-in of the caller.
 #[utoipa::path(
-    put, path = "/api/v1/auth/password", tag = "auth", operation_id = "change_password_api_v1_auth_password_put",
+    tag = "auth", operation_id = "change_password_api_v1_auth_password_put",
     request_body = PasswordChange,
     responses(
         (status = 204, description = "Changed"),
@@ -154,6 +158,7 @@ pub async fn logout(caller: Caller, req: HttpRequest, state: web::Data<AppState>
     ),
     security(("HTTPBearer" = []))
 )]
+#[put("/auth/password")]
 pub async fn change_password(
     caller: Caller,
     body: Json<PasswordChange>,
@@ -201,12 +206,13 @@ async fn check_password<I: Send + 'static>(
 
 /// Who am I
 #[utoipa::path(
-    get, path = "/api/v1/auth/me", tag = "auth", operation_id = "read_me_api_v1_auth_me_get",
+    tag = "auth", operation_id = "read_me_api_v1_auth_me_get",
     responses(
         (status = 200, description = "The caller's account", body = UserResponse),
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/auth/me")]
 pub async fn read_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let me = state.db.act_as(&caller, Ok(()), On::Caller, |_, access, ()| Ok(access.caller.clone())).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&me)))
@@ -217,7 +223,7 @@ pub async fn read_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpR
 /// Deletes the caller's account, every user it manages, and all of their
 /// data, in one transaction.
 #[utoipa::path(
-    delete, path = "/api/v1/auth/me", tag = "auth", operation_id = "delete_me_api_v1_auth_me_delete",
+    tag = "auth", operation_id = "delete_me_api_v1_auth_me_delete",
     request_body = AccountDelete,
     responses(
         (status = 204, description = "Deleted"),
@@ -226,6 +232,7 @@ pub async fn read_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpR
     ),
     security(("HTTPBearer" = []))
 )]
+#[delete("/auth/me")]
 pub async fn delete_me(
     caller: Caller,
     req: HttpRequest,

@@ -1,23 +1,28 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::{ApiError, AppState};
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations", operation_id = "healthz",
+#[utoipa::path(
+    tag = "operations", operation_id = "healthz",
     responses((status = 200, description = "The process is up")))]
+#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// The database answers.
-#[utoipa::path(get, path = "/readyz", tag = "operations", operation_id = "readyz",
+#[utoipa::path(
+    tag = "operations", operation_id = "readyz",
     responses(
         (status = 200, description = "Ready: the database answers"),
         (status = 503, description = "The database does not answer"),
     ))]
+#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // Any failure to reach the database is a 503 (never a 500): this is
     // what a load balancer polls.

@@ -1,6 +1,7 @@
 //! Part B: sharing a subject's data with a grantee.
 
 use actix_web::http::header::LOCATION;
+use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};
 use domain::access::ShareRole;
 use domain::{Share, UserId};
@@ -27,7 +28,7 @@ fn respond(c: &mut AnyConnection, list: Vec<Share>) -> Result<Vec<ShareResponse>
 /// Grants scopes on the caller (or a user the caller manages) to the
 /// account with `grantee_email`.
 #[utoipa::path(
-    post, path = "/api/v1/shares/", tag = "shares", operation_id = "create_share_api_v1_shares__post",
+    tag = "shares", operation_id = "create_share_api_v1_shares__post",
     request_body = ShareCreate,
     responses(
         (status = 201, description = "The share", body = ShareResponse),
@@ -37,6 +38,7 @@ fn respond(c: &mut AnyConnection, list: Vec<Share>) -> Result<Vec<ShareResponse>
     ),
     security(("HTTPBearer" = []))
 )]
+#[post("/shares/")]
 pub async fn create_share(
     caller: Caller,
     body: Json<ShareCreate>,
@@ -75,12 +77,13 @@ pub async fn create_share(
 /// The live shares on subjects the caller owns or manages (`granted`), and
 /// those granted to the caller (`received`), oldest first.
 #[utoipa::path(
-    get, path = "/api/v1/shares/", tag = "shares", operation_id = "list_shares_api_v1_shares__get",
+    tag = "shares", operation_id = "list_shares_api_v1_shares__get",
     responses(
         (status = 200, description = "Granted and received shares", body = SharesList),
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/shares/")]
 pub async fn list_shares(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let list = state
         .db
@@ -103,7 +106,7 @@ pub async fn list_shares(caller: Caller, state: web::Data<AppState>) -> Result<H
 /// New scopes and, when given, a new end (`null`: none). Only whoever may
 /// grant on its subject; the grantee gets 403.
 #[utoipa::path(
-    put, path = "/api/v1/shares/{share_id}", tag = "shares", operation_id = "update_share_api_v1_shares__share_id__put",
+    tag = "shares", operation_id = "update_share_api_v1_shares__share_id__put",
     params(("share_id" = String, Path)),
     request_body = ShareUpdate,
     responses(
@@ -114,6 +117,7 @@ pub async fn list_shares(caller: Caller, state: web::Data<AppState>) -> Result<H
     ),
     security(("HTTPBearer" = []))
 )]
+#[put("/shares/{share_id}")]
 pub async fn update_share(
     caller: Caller,
     path: web::Path<String>,
@@ -137,7 +141,7 @@ pub async fn update_share(
 ///
 /// By whoever may grant on its subject, or by its grantee (leaving it).
 #[utoipa::path(
-    delete, path = "/api/v1/shares/{share_id}", tag = "shares", operation_id = "delete_share_api_v1_shares__share_id__delete",
+    tag = "shares", operation_id = "delete_share_api_v1_shares__share_id__delete",
     params(("share_id" = String, Path)),
     responses(
         (status = 204, description = "Ended"),
@@ -146,6 +150,7 @@ pub async fn update_share(
     ),
     security(("HTTPBearer" = []))
 )]
+#[delete("/shares/{share_id}")]
 pub async fn delete_share(
     caller: Caller,
     path: web::Path<String>,

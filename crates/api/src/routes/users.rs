@@ -1,6 +1,7 @@
 //! Part A: the Users API.
 
 use actix_web::http::header::LOCATION;
+use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::access;
 use persistence::shares;
@@ -26,7 +27,7 @@ pub struct ListUsersQuery {
 ///
 /// List all users accessible to the current user.
 #[utoipa::path(
-    get, path = "/api/v1/users/", tag = "users", operation_id = "list_users_api_v1_users__get",
+    tag = "users", operation_id = "list_users_api_v1_users__get",
     params(ListUsersQuery),
     responses(
         (status = 200, description = "Successful Response", body = Vec<UserSummary>),
@@ -34,6 +35,7 @@ pub struct ListUsersQuery {
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/users/")]
 pub async fn list_users(
     caller: Caller,
     req: HttpRequest,
@@ -59,7 +61,7 @@ pub async fn list_users(
 ///
 /// Create a new managed user.
 #[utoipa::path(
-    post, path = "/api/v1/users/", tag = "users", operation_id = "create_managed_user_api_v1_users__post",
+    tag = "users", operation_id = "create_managed_user_api_v1_users__post",
     request_body = ManagedUserCreate,
     responses(
         (status = 201, description = "Successful Response", body = UserResponse,
@@ -68,6 +70,7 @@ pub async fn list_users(
     ),
     security(("HTTPBearer" = []))
 )]
+#[post("/users/")]
 pub async fn create_managed_user(
     caller: Caller,
     body: Json<ManagedUserCreate>,
@@ -88,7 +91,7 @@ pub async fn create_managed_user(
 ///
 /// Get details of a managed user.
 #[utoipa::path(
-    get, path = "/api/v1/users/{user_id}", tag = "users", operation_id = "get_managed_user_api_v1_users__user_id__get",
+    tag = "users", operation_id = "get_managed_user_api_v1_users__user_id__get",
     params(("user_id" = String, Path)),
     responses(
         (status = 200, description = "Successful Response", body = UserResponse),
@@ -97,6 +100,7 @@ pub async fn create_managed_user(
     ),
     security(("HTTPBearer" = []))
 )]
+#[get("/users/{user_id}")]
 pub async fn get_managed_user(
     caller: Caller,
     path: web::Path<String>,
@@ -111,7 +115,7 @@ pub async fn get_managed_user(
 ///
 /// Update a managed user's details.
 #[utoipa::path(
-    put, path = "/api/v1/users/{user_id}", tag = "users", operation_id = "update_managed_user_api_v1_users__user_id__put",
+    tag = "users", operation_id = "update_managed_user_api_v1_users__user_id__put",
     params(("user_id" = String, Path)),
     request_body = ManagedUserUpdate,
     responses(
@@ -121,6 +125,7 @@ pub async fn get_managed_user(
     ),
     security(("HTTPBearer" = []))
 )]
+#[put("/users/{user_id}")]
 pub async fn update_managed_user(
     caller: Caller,
     path: web::Path<String>,
@@ -145,7 +150,7 @@ pub async fn update_managed_user(
 ///
 /// Delete a managed user and all their data.
 #[utoipa::path(
-    delete, path = "/api/v1/users/{user_id}", tag = "users", operation_id = "delete_managed_user_api_v1_users__user_id__delete",
+    tag = "users", operation_id = "delete_managed_user_api_v1_users__user_id__delete",
     params(("user_id" = String, Path)),
     responses(
         (status = 204, description = "Successful Response"),
@@ -154,6 +159,7 @@ pub async fn update_managed_user(
     ),
     security(("HTTPBearer" = []))
 )]
+#[delete("/users/{user_id}")]
 pub async fn delete_managed_user(
     caller: Caller,
     path: web::Path<String>,
