@@ -420,21 +420,12 @@ pub struct ActivityCreate {
     pub distance_meters: Option<f64>,
 }
 
-fn text_fault(e: domain::TextError) -> crate::validation::Fault {
-    let kind = match e {
-        domain::TextError::Empty => "string_too_short",
-        domain::TextError::TooLong(_) => "string_too_long",
-        domain::TextError::ControlChar => "value_error",
-    };
-    crate::validation::Fault::new(kind, e.to_string())
-}
-
 impl FromJson for ActivityCreate {
     fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
         use crate::validation::{datetime, int_at_least, number_at_least, string};
         let mut f = Fields::of_body(body)?;
-        let name = f.required("name", |v| domain::ActivityName::parse(string(v)?).map_err(text_fault));
-        let sport = f.required("sport", |v| domain::Sport::parse(string(v)?).map_err(text_fault));
+        let name = f.required("name", |v| Ok(domain::ActivityName::parse(string(v)?)?));
+        let sport = f.required("sport", |v| Ok(domain::Sport::parse(string(v)?)?));
         let started_at = f.required("started_at", datetime);
         let duration = f.optional("duration_seconds", nullable(int_at_least(0)));
         let distance = f.optional("distance_meters", nullable(number_at_least(0.0)));

@@ -3,7 +3,7 @@
 //! a plain `msg` and a machine `type`, in the vocabulary of the original
 //! framework (pydantic): `missing`, `string_type`, `string_too_short`, ...
 
-use domain::{EmailError, NameError, PasswordError};
+use domain::{EmailError, PasswordError, TextError};
 use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Loc};
@@ -207,15 +207,19 @@ pub fn nullable<'v, T>(
     }
 }
 
-pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
-    domain::PersonName::parse(string(value)?).map_err(|e| {
+impl From<TextError> for Fault {
+    fn from(e: TextError) -> Fault {
         let kind = match e {
-            NameError::Empty => "string_too_short",
-            NameError::TooLong => "string_too_long",
-            NameError::ControlChar => "value_error",
+            TextError::Empty => "string_too_short",
+            TextError::TooLong(_) => "string_too_long",
+            TextError::ControlChar => "value_error",
         };
         Fault::new(kind, e.to_string())
-    })
+    }
+}
+
+pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
+    Ok(domain::PersonName::parse(string(value)?)?)
 }
 
 pub fn email(value: &Value) -> Result<domain::Email, Fault> {

@@ -1,30 +1,10 @@
 use chrono::{DateTime, Utc};
 
+use crate::text::{checked_text, TextError};
 use crate::{ActivityId, UserId};
 
 /// The most points one trace holds.
 pub const TRACE_MAX_POINTS: usize = 100_000;
-
-/// Why a text is not a valid activity name or sport.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("String should have at least 1 character")]
-    Empty,
-    #[error("String should have at most {0} characters")]
-    TooLong(usize),
-    #[error("Value error, must not contain control characters")]
-    ControlChar,
-}
-
-fn checked_text(raw: &str, max: usize) -> Result<String, TextError> {
-    let text = raw.trim();
-    match text.chars().count() {
-        0 => Err(TextError::Empty),
-        n if n > max => Err(TextError::TooLong(max)),
-        _ if text.chars().any(char::is_control) => Err(TextError::ControlChar),
-        _ => Ok(text.to_owned()),
-    }
-}
 
 /// An activity's name: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +14,7 @@ impl ActivityName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        checked_text(raw, Self::MAX_CHARS).map(Self)
+        checked_text(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -50,7 +30,7 @@ impl Sport {
     pub const MAX_CHARS: usize = 50;
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        checked_text(raw, Self::MAX_CHARS).map(Self)
+        checked_text(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -25,14 +25,16 @@ mod name;
 mod password;
 mod scope;
 mod share;
+mod text;
 pub mod throttle;
 mod user;
 
-pub use activity::{check_trace, Activity, ActivityName, Sport, TextError, TraceFault, TracePoint, TRACE_MAX_POINTS};
+pub use activity::{check_trace, Activity, ActivityName, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
 pub use ids::{ActivityId, SessionId, ShareId, UserId};
-pub use name::{NameError, PersonName, NAME_MAX_CHARS};
+pub use name::{PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use scope::{Scope, ScopeError, ScopeSet};
 pub use share::Share;
+pub use text::TextError;
 pub use user::{display_name, User};
