@@ -463,9 +463,8 @@ impl From<&domain::TracePoint> for TracePointDto {
 
 impl From<TracePointDto> for domain::TracePoint {
     fn from(p: TracePointDto) -> Self {
-        use chrono::SubsecRound;
         domain::TracePoint {
-            time: p.time.trunc_subsecs(6),
+            time: domain::time::micros(p.time),
             lat: p.lat,
             lon: p.lon,
             elevation: p.elevation,

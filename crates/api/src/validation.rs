@@ -252,19 +252,13 @@ pub fn given_password(value: &Value) -> Result<String, Fault> {
 pub fn datetime(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, Fault> {
     let s = value.as_str().ok_or_else(|| Fault::new("datetime_type", "Input should be a valid datetime"))?;
     match chrono::DateTime::parse_from_rfc3339(s.trim()) {
-        Ok(t) => Ok(persistence_precision(t.with_timezone(&chrono::Utc))),
+        // Cut here, so that what is answered equals what is stored.
+        Ok(t) => Ok(domain::time::micros(t.with_timezone(&chrono::Utc))),
         Err(_) if chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
             Err(Fault::new("timezone_aware", "Input should have timezone info"))
         }
         Err(e) => Err(Fault::new("datetime_parsing", format!("Input should be a valid datetime, {e}"))),
     }
-}
-
-/// Times are kept to the microsecond; cutting here makes what is answered
-/// equal to what is stored.
-fn persistence_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    t.trunc_subsecs(6)
 }
 
 /// A whole number, at least `min`. `10.0` counts as whole, as it does for

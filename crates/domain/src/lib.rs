@@ -27,6 +27,7 @@ mod scope;
 mod share;
 mod text;
 pub mod throttle;
+pub mod time;
 mod user;
 
 pub use activity::{check_trace, Activity, ActivityName, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
