@@ -256,11 +256,12 @@ fn scopes(value: &Value, loc: &[crate::Loc], errors: &mut Vec<FieldError>) -> Op
     let mut set = ScopeSet::EMPTY;
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
-        match item.as_str().and_then(|s| s.parse::<Scope>().ok()) {
-            Some(scope) => set.insert(scope),
-            None => {
+        match item.as_str().ok_or(domain::ScopeError).and_then(str::parse::<Scope>) {
+            Ok(scope) => set.insert(scope),
+            Err(e) => {
                 ok = false;
-                errors.push(FieldError::new(at(Some(i)), "enum", "Input should be 'data:read' or 'data:write'"));
+                let fault = crate::validation::Fault::from(e);
+                errors.push(FieldError::new(at(Some(i)), fault.kind, fault.msg));
             }
         }
     }
@@ -489,7 +490,14 @@ fn trace_faults(points: &[domain::TracePoint]) -> Vec<FieldError> {
     use crate::Loc;
     domain::check_trace(points)
         .into_iter()
-        .map(|f| FieldError::new(vec![Loc::from("body"), Loc::Index(f.index), Loc::from(f.field)], f.kind, f.msg))
+        .map(|f| {
+            let fault = crate::validation::Fault::from(f.error);
+            FieldError::new(
+                vec![Loc::from("body"), Loc::Index(f.index), Loc::from(f.error.field())],
+                fault.kind,
+                fault.msg,
+            )
+        })
         .collect()
 }
 

@@ -30,7 +30,7 @@ pub mod throttle;
 pub mod time;
 mod user;
 
-pub use activity::{check_trace, Activity, ActivityName, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
+pub use activity::{check_trace, Activity, ActivityName, PointError, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
 pub use ids::{ActivityId, SessionId, ShareId, UserId};
 pub use name::{PersonName, NAME_MAX_CHARS};
