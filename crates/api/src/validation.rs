@@ -3,7 +3,7 @@
 //! a plain `msg` and a machine `type`, in the vocabulary of the original
 //! framework (pydantic): `missing`, `string_type`, `string_too_short`, ...
 
-use domain::{EmailError, NameError, PasswordError};
+use domain::{EmailError, PasswordError, PointError, ScopeError, TextError};
 use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Loc};
@@ -18,6 +18,59 @@ pub struct Fault {
 impl Fault {
     pub fn new(kind: &'static str, msg: impl Into<String>) -> Fault {
         Fault { kind, msg: msg.into() }
+    }
+}
+
+// The one mapping from the domain's errors to 422 entries: each error's
+// `type` is picked here, in the original framework's vocabulary, and its
+// `msg` is its own message (the domain words them as the API answers).
+
+impl From<TextError> for Fault {
+    fn from(e: TextError) -> Fault {
+        let kind = match e {
+            TextError::Empty => "string_too_short",
+            TextError::TooLong(_) => "string_too_long",
+            TextError::ControlChar => "value_error",
+        };
+        Fault::new(kind, e.to_string())
+    }
+}
+
+impl From<EmailError> for Fault {
+    fn from(e: EmailError) -> Fault {
+        let kind = match e {
+            EmailError::Invalid => "value_error",
+        };
+        Fault::new(kind, e.to_string())
+    }
+}
+
+impl From<PasswordError> for Fault {
+    fn from(e: PasswordError) -> Fault {
+        let kind = match e {
+            PasswordError::TooShort => "string_too_short",
+            PasswordError::TooLong => "string_too_long",
+            PasswordError::TooCommon => "value_error",
+        };
+        Fault::new(kind, e.to_string())
+    }
+}
+
+impl From<ScopeError> for Fault {
+    fn from(e: ScopeError) -> Fault {
+        Fault::new("enum", e.to_string())
+    }
+}
+
+impl From<PointError> for Fault {
+    fn from(e: PointError) -> Fault {
+        let kind = match e {
+            PointError::Latitude | PointError::Longitude | PointError::OutOfOrder => "value_error",
+            PointError::Elevation => "finite_number",
+            PointError::HeartRateTooLow => "greater_than_equal",
+            PointError::HeartRateTooHigh => "less_than_equal",
+        };
+        Fault::new(kind, e.to_string())
     }
 }
 
@@ -208,30 +261,15 @@ pub fn nullable<'v, T>(
 }
 
 pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
-    domain::PersonName::parse(string(value)?).map_err(|e| {
-        let kind = match e {
-            NameError::Empty => "string_too_short",
-            NameError::TooLong => "string_too_long",
-            NameError::ControlChar => "value_error",
-        };
-        Fault::new(kind, e.to_string())
-    })
+    Ok(domain::PersonName::parse(string(value)?)?)
 }
 
 pub fn email(value: &Value) -> Result<domain::Email, Fault> {
-    domain::Email::parse(string(value)?)
-        .map_err(|EmailError::Invalid| Fault::new("value_error", "value is not a valid email address"))
+    Ok(domain::Email::parse(string(value)?)?)
 }
 
 pub fn new_password(value: &Value) -> Result<domain::Password, Fault> {
-    domain::Password::parse(string(value)?).map_err(|e| {
-        let kind = match e {
-            PasswordError::TooShort => "string_too_short",
-            PasswordError::TooLong => "string_too_long",
-            PasswordError::TooCommon => "value_error",
-        };
-        Fault::new(kind, e.to_string())
-    })
+    Ok(domain::Password::parse(string(value)?)?)
 }
 
 /// A password being checked, not set: any string up to a sane length (so
@@ -248,19 +286,13 @@ pub fn given_password(value: &Value) -> Result<String, Fault> {
 pub fn datetime(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, Fault> {
     let s = value.as_str().ok_or_else(|| Fault::new("datetime_type", "Input should be a valid datetime"))?;
     match chrono::DateTime::parse_from_rfc3339(s.trim()) {
-        Ok(t) => Ok(persistence_precision(t.with_timezone(&chrono::Utc))),
+        // Cut here, so that what is answered equals what is stored.
+        Ok(t) => Ok(domain::time::micros(t.with_timezone(&chrono::Utc))),
         Err(_) if chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
             Err(Fault::new("timezone_aware", "Input should have timezone info"))
         }
         Err(e) => Err(Fault::new("datetime_parsing", format!("Input should be a valid datetime, {e}"))),
     }
-}
-
-/// Times are kept to the microsecond; cutting here makes what is answered
-/// equal to what is stored.
-fn persistence_precision(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    t.trunc_subsecs(6)
 }
 
 /// A whole number, at least `min`. `10.0` counts as whole, as it does for

@@ -1,30 +1,10 @@
 use chrono::{DateTime, Utc};
 
+use crate::text::{checked_text, TextError};
 use crate::{ActivityId, UserId};
 
 /// The most points one trace holds.
 pub const TRACE_MAX_POINTS: usize = 100_000;
-
-/// Why a text is not a valid activity name or sport.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TextError {
-    #[error("String should have at least 1 character")]
-    Empty,
-    #[error("String should have at most {0} characters")]
-    TooLong(usize),
-    #[error("Value error, must not contain control characters")]
-    ControlChar,
-}
-
-fn checked_text(raw: &str, max: usize) -> Result<String, TextError> {
-    let text = raw.trim();
-    match text.chars().count() {
-        0 => Err(TextError::Empty),
-        n if n > max => Err(TextError::TooLong(max)),
-        _ if text.chars().any(char::is_control) => Err(TextError::ControlChar),
-        _ => Ok(text.to_owned()),
-    }
-}
 
 /// An activity's name: trimmed, 1 to 200 characters, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +14,7 @@ impl ActivityName {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        checked_text(raw, Self::MAX_CHARS).map(Self)
+        checked_text(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -50,7 +30,7 @@ impl Sport {
     pub const MAX_CHARS: usize = 50;
 
     pub fn parse(raw: &str) -> Result<Self, TextError> {
-        checked_text(raw, Self::MAX_CHARS).map(Self)
+        checked_text(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -81,13 +61,42 @@ pub struct TracePoint {
     pub heart_rate: Option<i32>,
 }
 
-/// A fault in one point of a trace: which point, which field, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a point of a trace is refused. The messages are the ones the API
+/// answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PointError {
+    #[error("Value error, latitude must be between -90 and 90")]
+    Latitude,
+    #[error("Value error, longitude must be between -180 and 180")]
+    Longitude,
+    #[error("Input should be a finite number")]
+    Elevation,
+    #[error("Input should be greater than or equal to 20")]
+    HeartRateTooLow,
+    #[error("Input should be less than or equal to 300")]
+    HeartRateTooHigh,
+    #[error("Value error, points must be in non-decreasing time order")]
+    OutOfOrder,
+}
+
+impl PointError {
+    /// The field of the point that is wrong, as the wire names it.
+    pub fn field(self) -> &'static str {
+        match self {
+            PointError::Latitude => "lat",
+            PointError::Longitude => "lon",
+            PointError::Elevation => "elevation",
+            PointError::HeartRateTooLow | PointError::HeartRateTooHigh => "heart_rate",
+            PointError::OutOfOrder => "time",
+        }
+    }
+}
+
+/// A fault in one point of a trace: which point, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceFault {
     pub index: usize,
-    pub field: &'static str,
-    pub kind: &'static str,
-    pub msg: String,
+    pub error: PointError,
 }
 
 /// Checks a whole trace and lists every fault: latitude in -90..=90,
@@ -95,28 +104,24 @@ pub struct TraceFault {
 /// times that never go backwards.
 pub fn check_trace(points: &[TracePoint]) -> Vec<TraceFault> {
     let mut faults = Vec::new();
-    let mut fault = |index, field, kind, msg: String| faults.push(TraceFault { index, field, kind, msg });
+    let mut fault = |index, error| faults.push(TraceFault { index, error });
     for (i, p) in points.iter().enumerate() {
         if !(-90.0..=90.0).contains(&p.lat) {
-            fault(i, "lat", "value_error", "Value error, latitude must be between -90 and 90".into());
+            fault(i, PointError::Latitude);
         }
         if !(-180.0..=180.0).contains(&p.lon) {
-            fault(i, "lon", "value_error", "Value error, longitude must be between -180 and 180".into());
+            fault(i, PointError::Longitude);
         }
         if p.elevation.is_some_and(|e| !e.is_finite()) {
-            fault(i, "elevation", "finite_number", "Input should be a finite number".into());
+            fault(i, PointError::Elevation);
         }
         match p.heart_rate {
-            Some(hr) if hr < 20 => {
-                fault(i, "heart_rate", "greater_than_equal", "Input should be greater than or equal to 20".into())
-            }
-            Some(hr) if hr > 300 => {
-                fault(i, "heart_rate", "less_than_equal", "Input should be less than or equal to 300".into())
-            }
+            Some(hr) if hr < 20 => fault(i, PointError::HeartRateTooLow),
+            Some(hr) if hr > 300 => fault(i, PointError::HeartRateTooHigh),
             _ => {}
         }
         if i > 0 && p.time < points[i - 1].time {
-            fault(i, "time", "value_error", "Value error, points must be in non-decreasing time order".into());
+            fault(i, PointError::OutOfOrder);
         }
     }
     faults
@@ -151,7 +156,7 @@ mod tests {
         let ok = [p(0, 0.0, 0.0, Some(60)), p(0, 90.0, -180.0, Some(20)), p(1, -90.0, 180.0, Some(300))];
         assert!(check_trace(&ok).is_empty(), "bounds are inclusive; equal times are fine");
         let bad = [p(5, 91.0, 0.0, None), p(4, 0.0, -181.0, Some(19)), p(6, 0.0, 0.0, Some(301))];
-        let got: Vec<_> = check_trace(&bad).into_iter().map(|f| (f.index, f.field)).collect();
+        let got: Vec<_> = check_trace(&bad).into_iter().map(|f| (f.index, f.error.field())).collect();
         assert_eq!(got, [(0, "lat"), (1, "lon"), (1, "heart_rate"), (1, "time"), (2, "heart_rate")]);
     }
 }

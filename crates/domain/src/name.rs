@@ -1,16 +1,7 @@
+use crate::text::{checked_text, TextError};
+
 /// The longest name, in characters (Unicode scalar values), after trimming.
 pub const NAME_MAX_CHARS: usize = 100;
-
-/// Why a string is not a person's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum NameError {
-    #[error("String should have at least 1 character")]
-    Empty,
-    #[error("String should have at most 100 characters")]
-    TooLong,
-    #[error("Value error, must not contain control characters")]
-    ControlChar,
-}
 
 /// A first or last name: trimmed of Unicode white space, 1 to 100
 /// characters, no control characters.
@@ -18,15 +9,8 @@ pub enum NameError {
 pub struct PersonName(String);
 
 impl PersonName {
-    pub fn parse(raw: &str) -> Result<Self, NameError> {
-        // `str::trim` trims Unicode White_Space, as the contract asks.
-        let name = raw.trim();
-        match name.chars().count() {
-            0 => Err(NameError::Empty),
-            n if n > NAME_MAX_CHARS => Err(NameError::TooLong),
-            _ if name.chars().any(char::is_control) => Err(NameError::ControlChar),
-            _ => Ok(Self(name.to_owned())),
-        }
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        checked_text(raw, NAME_MAX_CHARS).map(|name| Self(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -52,19 +36,19 @@ mod tests {
     fn name_rules_as_a_table() {
         let long = "a".repeat(101);
         let longest = "é".repeat(100);
-        let cases: &[(&str, Result<&str, NameError>, &str)] = &[
+        let cases: &[(&str, Result<&str, TextError>, &str)] = &[
             ("Ada", Ok("Ada"), "a plain name is kept"),
             ("  Ada \t", Ok("Ada"), "ASCII white space is trimmed"),
             ("\u{3000}Ada\u{a0}", Ok("Ada"), "Unicode white space is trimmed"),
             ("Mary Ann", Ok("Mary Ann"), "inner spaces stay"),
-            ("", Err(NameError::Empty), "empty is refused"),
-            ("   ", Err(NameError::Empty), "blank is refused"),
-            (&long, Err(NameError::TooLong), "101 characters are refused"),
+            ("", Err(TextError::Empty), "empty is refused"),
+            ("   ", Err(TextError::Empty), "blank is refused"),
+            (&long, Err(TextError::TooLong(100)), "101 characters are refused"),
             (&longest, Ok(&longest), "100 two-byte characters are allowed"),
-            ("Ad\u{0}a", Err(NameError::ControlChar), "NUL is refused"),
-            ("Ad\na", Err(NameError::ControlChar), "an inner newline is refused"),
-            ("Ad\u{7f}a", Err(NameError::ControlChar), "DEL is refused"),
-            ("Ad\u{85}a", Err(NameError::ControlChar), "C1 controls are refused"),
+            ("Ad\u{0}a", Err(TextError::ControlChar), "NUL is refused"),
+            ("Ad\na", Err(TextError::ControlChar), "an inner newline is refused"),
+            ("Ad\u{7f}a", Err(TextError::ControlChar), "DEL is refused"),
+            ("Ad\u{85}a", Err(TextError::ControlChar), "C1 controls are refused"),
         ];
         for (raw, want, why) in cases {
             let got = PersonName::parse(raw);

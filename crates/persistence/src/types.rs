@@ -3,7 +3,7 @@
 //! neither, stores ids as 16-byte blobs and times as fixed-width UTC text
 //! that sorts as it should.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
@@ -74,7 +74,7 @@ impl From<DateTime<Utc>> for DbTime {
 
 /// Cuts a time to whole microseconds, the precision both backends keep.
 pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
+    domain::time::micros(t)
 }
 
 // Fixed width, so text order is time order; always UTC with a `Z`.
