@@ -34,10 +34,11 @@ use crate::{ApiError, Caller, Db};
 pub enum Need {
     /// This scope on the user's data (activities, traces).
     Scope(Scope),
-    /// To be its manager (Part A's get, update and delete).
+    /// To be one of its managers (Part A's get, update and delete; its
+    /// managers and claim code).
     Manage,
-    /// To be allowed to grant shares on it: the account itself, or its
-    /// manager.
+    /// To be allowed to grant shares on it: the account itself, or any of
+    /// its managers.
     Grant,
 }
 
@@ -115,21 +116,22 @@ impl Access {
             }
             On::User(Some(id), need) => {
                 let standing = persistence::access::standing(conn, me, id, now)?.ok_or(on.not_found())?;
-                let subject = standing.subject;
-                let relation = Relation::of(me, id, subject.manager_id, standing.grant.as_slice(), now);
+                let managers = standing.managers;
+                let relation = Relation::of(me, id, managers, standing.grant.as_slice(), now);
                 match need {
                     Need::Scope(scope) => access::require(relation.scopes(), scope),
-                    Need::Manage => access::may_manage(me, subject.manager_id),
-                    Need::Grant => access::may_grant(me, id, subject.manager_id),
+                    Need::Manage => access::may_manage(managers),
+                    Need::Grant => access::may_grant(me, id, managers),
                 }
                 .map_err(|e| ApiError::refused(e, Resource::User))?;
-                Ok(access(subject, relation, None))
+                Ok(access(standing.subject, relation, None))
             }
             On::Share(Some(id)) => {
-                let (share, subject) = persistence::access::share(conn, id, now)?.ok_or(on.not_found())?;
-                let role = access::share_role(me, subject.id, subject.manager_id, share.grantee)
+                let (share, subject, managers) =
+                    persistence::access::share(conn, me, id, now)?.ok_or(on.not_found())?;
+                let role = access::share_role(me, subject.id, managers, share.grantee)
                     .map_err(|e| ApiError::refused(e, Resource::Share))?;
-                let relation = Relation::of(me, subject.id, subject.manager_id, &[share.grant()], now);
+                let relation = Relation::of(me, subject.id, managers, &[share.grant()], now);
                 Ok(access(subject, relation, Some((share, role))))
             }
         }

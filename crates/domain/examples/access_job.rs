@@ -25,7 +25,7 @@ fn main() {
     }];
 
     for (who, name) in [(parent, "parent"), (coach, "coach"), (stranger, "stranger")] {
-        let relation = Relation::of(who, child, Some(parent), &grants, now);
+        let relation = Relation::of(who, child, access::Managers::of(who, &[parent]), &grants, now);
         let held: ScopeSet = relation.scopes();
         let read = access::require(held, Scope::DataRead);
         let write = access::require(held, Scope::DataWrite);
@@ -34,7 +34,7 @@ fn main() {
 
     // A week and a day later the grant has ended: the coach holds nothing.
     let later = now + Duration::days(8);
-    let held = Relation::of(coach, child, Some(parent), &grants, later).scopes();
+    let held = Relation::of(coach, child, access::Managers::of(coach, &[parent]), &grants, later).scopes();
     assert!(held.is_empty());
     println!("   coach, after the grant ended: {:?}", access::require(held, Scope::DataRead));
 }

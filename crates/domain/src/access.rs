@@ -1,8 +1,9 @@
 //! The access rules, as plain functions of facts the caller already holds.
 //!
 //! Every endpoint decides access here and nowhere else. A caller holds
-//! every scope on themselves and on the users they manage, and the granted
-//! scopes of a live share on its subject; nothing on anyone else. Holding
+//! every scope on themselves and on the users they manage (a managed user
+//! has one or more managers, all equal), and the granted scopes of a live
+//! share on its subject; nothing on anyone else. Holding
 //! no scope at all means the caller may not even learn that the subject
 //! exists ([`AccessError::NoAccess`], answered as 404); holding some but
 //! not the one needed is [`AccessError::MissingScope`] (403).
@@ -36,31 +37,43 @@ impl Grant {
     }
 }
 
+/// How a subject is managed, as a decision needs to know it: by anyone
+/// at all (a managed user), and by the caller. The store computes both
+/// without loading the whole set; [`Managers::of`] makes them from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Managers {
+    /// The subject has managers: it is a managed user, not an account.
+    pub any: bool,
+    /// The caller is one of them.
+    pub caller: bool,
+}
+
+impl Managers {
+    /// From the whole set of a subject's managers.
+    pub fn of(caller: UserId, managers: &[UserId]) -> Managers {
+        Managers { any: !managers.is_empty(), caller: managers.contains(&caller) }
+    }
+}
+
 /// How the caller stands to a subject, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Relation {
     /// The caller is the subject.
     Itself,
-    /// The caller manages the subject.
+    /// The caller is one of the subject's managers.
     Manager,
-    /// The subject (or its manager) shared it with the caller.
+    /// The subject (or one of its managers) shared it with the caller.
     Grantee(ScopeSet),
     /// None of the above.
     Stranger,
 }
 
 impl Relation {
-    pub fn of(
-        caller: UserId,
-        subject: UserId,
-        subject_manager: Option<UserId>,
-        grants: &[Grant],
-        now: DateTime<Utc>,
-    ) -> Relation {
+    pub fn of(caller: UserId, subject: UserId, managers: Managers, grants: &[Grant], now: DateTime<Utc>) -> Relation {
         if caller == subject {
             return Relation::Itself;
         }
-        if subject_manager == Some(caller) {
+        if managers.caller {
             return Relation::Manager;
         }
         let granted: ScopeSet = grants
@@ -86,8 +99,8 @@ impl Relation {
 
 /// Which scopes `caller` holds on `subject` now: every scope on themselves
 /// and on users they manage, the union of live grants otherwise.
-pub fn held_scopes(caller: UserId, subject: UserId, subject_manager: Option<UserId>, grants: &[Grant]) -> ScopeSet {
-    Relation::of(caller, subject, subject_manager, grants, Utc::now()).scopes()
+pub fn held_scopes(caller: UserId, subject: UserId, managers: Managers, grants: &[Grant]) -> ScopeSet {
+    Relation::of(caller, subject, managers, grants, Utc::now()).scopes()
 }
 
 /// Whether holding `held` allows an action that needs `needed`.
@@ -101,11 +114,12 @@ pub fn require(held: ScopeSet, needed: Scope) -> Result<(), AccessError> {
     }
 }
 
-/// Part A's rule for `GET`/`PUT`/`DELETE /api/v1/users/{id}`: only the
-/// manager of a managed user may read, change or delete it. Everyone
-/// else, the user itself included, is answered as if it did not exist.
-pub fn may_manage(caller: UserId, subject_manager: Option<UserId>) -> Result<(), AccessError> {
-    if subject_manager == Some(caller) {
+/// Part A's rule for `GET`/`PUT`/`DELETE /api/v1/users/{id}`, and C1's for
+/// a user's managers and claim code: only a manager of a managed user.
+/// Everyone else, the user itself included, is answered as if it did not
+/// exist.
+pub fn may_manage(managers: Managers) -> Result<(), AccessError> {
+    if managers.caller {
         Ok(())
     } else {
         Err(AccessError::NoAccess)
@@ -113,10 +127,10 @@ pub fn may_manage(caller: UserId, subject_manager: Option<UserId>) -> Result<(),
 }
 
 /// Who may grant, change or revoke shares on a subject: the subject itself
-/// when it is an account, or its manager.
-pub fn may_grant(caller: UserId, subject: UserId, subject_manager: Option<UserId>) -> Result<(), AccessError> {
-    match Relation::of(caller, subject, subject_manager, &[], Utc::now()) {
-        Relation::Itself if subject_manager.is_none() => Ok(()),
+/// when it is an account, or any of its managers.
+pub fn may_grant(caller: UserId, subject: UserId, managers: Managers) -> Result<(), AccessError> {
+    match Relation::of(caller, subject, managers, &[], Utc::now()) {
+        Relation::Itself if !managers.any => Ok(()),
         Relation::Manager => Ok(()),
         _ => Err(AccessError::NoAccess),
     }
@@ -135,16 +149,32 @@ pub enum ShareRole {
 pub fn share_role(
     caller: UserId,
     subject: UserId,
-    subject_manager: Option<UserId>,
+    managers: Managers,
     grantee: UserId,
 ) -> Result<ShareRole, AccessError> {
-    if may_grant(caller, subject, subject_manager).is_ok() {
+    if may_grant(caller, subject, managers).is_ok() {
         Ok(ShareRole::Granter)
     } else if grantee == caller {
         Ok(ShareRole::Grantee)
     } else {
         Err(AccessError::NoAccess)
     }
+}
+
+/// Whether a manager may leave a user: not when it is the last one (the
+/// user would be managed by no one; delete it, or let it take over).
+pub fn may_leave(managers_left_after: usize) -> Result<(), LeaveError> {
+    if managers_left_after == 0 {
+        Err(LeaveError::LastManager)
+    } else {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LeaveError {
+    #[error("the last manager cannot leave")]
+    LastManager,
 }
 
 /// The users a caller reaches, for the user list: itself first, then the
@@ -194,61 +224,79 @@ mod tests {
         let grant = |scopes, expires_at| Grant { grantee: me, scopes, expires_at };
         let past = Some(now - Duration::seconds(1));
         let future = Some(now + Duration::hours(1));
+        let account = Managers::default();
+        let mine = Managers::of(me, &[me]);
+        let ours = Managers::of(me, &[other_manager, me]);
+        let theirs = Managers::of(me, &[other_manager]);
 
         use AccessError::*;
         type Want = (Result<(), AccessError>, Result<(), AccessError>);
-        type Case<'a> = (&'a str, UserId, Option<UserId>, Vec<Grant>, Want);
-        // (description, subject, its manager, grants, want for read, want for write)
+        type Case<'a> = (&'a str, UserId, Managers, Vec<Grant>, Want);
+        // (description, subject, its managers, grants, want for read, want for write)
         let cases: Vec<Case> = vec![
-            ("self", me, None, vec![], (Ok(()), Ok(()))),
-            ("manager", subject, Some(me), vec![], (Ok(()), Ok(()))),
-            ("managed by another", subject, Some(other_manager), vec![], (Err(NoAccess), Err(NoAccess))),
-            ("stranger", subject, None, vec![], (Err(NoAccess), Err(NoAccess))),
+            ("self", me, account, vec![], (Ok(()), Ok(()))),
+            ("manager", subject, mine, vec![], (Ok(()), Ok(()))),
+            ("co-manager", subject, ours, vec![], (Ok(()), Ok(()))),
+            ("managed by another", subject, theirs, vec![], (Err(NoAccess), Err(NoAccess))),
+            ("stranger", subject, account, vec![], (Err(NoAccess), Err(NoAccess))),
             (
                 "grantee with data:read",
                 subject,
-                None,
+                account,
                 vec![grant(read, None)],
                 (Ok(()), Err(MissingScope(Scope::DataWrite))),
             ),
             (
                 "grantee with data:write",
                 subject,
-                None,
+                account,
                 vec![grant(write, None)],
                 (Err(MissingScope(Scope::DataRead)), Ok(())),
             ),
-            ("grantee with both", subject, None, vec![grant(ScopeSet::ALL, future)], (Ok(()), Ok(()))),
-            ("expired grant", subject, None, vec![grant(ScopeSet::ALL, past)], (Err(NoAccess), Err(NoAccess))),
-            ("grant ending now", subject, None, vec![grant(ScopeSet::ALL, Some(now))], (Err(NoAccess), Err(NoAccess))),
+            ("grantee with both", subject, account, vec![grant(ScopeSet::ALL, future)], (Ok(()), Ok(()))),
+            ("expired grant", subject, account, vec![grant(ScopeSet::ALL, past)], (Err(NoAccess), Err(NoAccess))),
+            (
+                "grant ending now",
+                subject,
+                account,
+                vec![grant(ScopeSet::ALL, Some(now))],
+                (Err(NoAccess), Err(NoAccess)),
+            ),
             (
                 "grant to someone else",
                 subject,
-                None,
+                account,
                 vec![Grant { grantee: other_manager, scopes: ScopeSet::ALL, expires_at: None }],
                 (Err(NoAccess), Err(NoAccess)),
             ),
             (
                 "grantee of a managed user",
                 subject,
-                Some(other_manager),
+                theirs,
                 vec![grant(read, None)],
                 (Ok(()), Err(MissingScope(Scope::DataWrite))),
             ),
         ];
-        for (why, subject, manager, grants, (want_read, want_write)) in cases {
-            let held = Relation::of(me, subject, manager, &grants, now).scopes();
+        for (why, subject, managers, grants, (want_read, want_write)) in cases {
+            let held = Relation::of(me, subject, managers, &grants, now).scopes();
             assert_eq!(require(held, Scope::DataRead), want_read, "{why}: read");
             assert_eq!(require(held, Scope::DataWrite), want_write, "{why}: write");
         }
     }
 
     #[test]
-    fn only_the_manager_manages() {
-        let me = UserId::new();
-        assert_eq!(may_manage(me, Some(me)), Ok(()));
-        assert_eq!(may_manage(me, Some(UserId::new())), Err(AccessError::NoAccess));
-        assert_eq!(may_manage(me, None), Err(AccessError::NoAccess), "an account is not managed by anyone");
+    fn only_a_manager_manages() {
+        let (me, other) = (UserId::new(), UserId::new());
+        assert_eq!(may_manage(Managers::of(me, &[me])), Ok(()));
+        assert_eq!(may_manage(Managers::of(me, &[other, me])), Ok(()), "one of several");
+        assert_eq!(may_manage(Managers::of(me, &[other])), Err(AccessError::NoAccess));
+        assert_eq!(may_manage(Managers::of(me, &[])), Err(AccessError::NoAccess), "an account is managed by no one");
+    }
+
+    #[test]
+    fn the_last_manager_stays() {
+        assert_eq!(may_leave(1), Ok(()));
+        assert_eq!(may_leave(0), Err(LeaveError::LastManager));
     }
 
     #[test]
@@ -259,7 +307,7 @@ mod tests {
             first_name: Some(name.into()),
             last_name: None,
             admin: false,
-            manager_id: None,
+            managed: false,
             registered_at: Utc::now(),
         };
         let (me, kid, friend) = (user("me"), user("kid"), user("friend"));
@@ -287,19 +335,22 @@ mod tests {
     #[test]
     fn a_share_is_changed_by_its_granter_and_left_by_its_grantee() {
         let (me, child, other) = (UserId::new(), UserId::new(), UserId::new());
-        assert_eq!(share_role(me, me, None, other), Ok(ShareRole::Granter), "my own share");
-        assert_eq!(share_role(me, child, Some(me), other), Ok(ShareRole::Granter), "my child's");
-        assert_eq!(share_role(me, other, None, me), Ok(ShareRole::Grantee), "granted to me");
-        assert_eq!(share_role(me, other, None, child), Err(AccessError::NoAccess), "someone else's");
+        let account = Managers::default();
+        assert_eq!(share_role(me, me, account, other), Ok(ShareRole::Granter), "my own share");
+        assert_eq!(share_role(me, child, Managers::of(me, &[other, me]), other), Ok(ShareRole::Granter), "my child's");
+        assert_eq!(share_role(me, other, account, me), Ok(ShareRole::Grantee), "granted to me");
+        assert_eq!(share_role(me, other, account, child), Err(AccessError::NoAccess), "someone else's");
     }
 
     #[test]
     fn accounts_and_managers_grant_others_do_not() {
         let me = UserId::new();
         let child = UserId::new();
-        assert_eq!(may_grant(me, me, None), Ok(()), "an account shares itself");
-        assert_eq!(may_grant(me, child, Some(me)), Ok(()), "a manager shares a managed user");
-        assert_eq!(may_grant(me, child, Some(UserId::new())), Err(AccessError::NoAccess));
-        assert_eq!(may_grant(me, child, None), Err(AccessError::NoAccess));
+        let other = UserId::new();
+        assert_eq!(may_grant(me, me, Managers::default()), Ok(()), "an account shares itself");
+        assert_eq!(may_grant(me, child, Managers::of(me, &[me])), Ok(()), "a manager shares a managed user");
+        assert_eq!(may_grant(me, child, Managers::of(me, &[other, me])), Ok(()), "so does a co-manager");
+        assert_eq!(may_grant(me, child, Managers::of(me, &[other])), Err(AccessError::NoAccess));
+        assert_eq!(may_grant(me, child, Managers::default()), Err(AccessError::NoAccess));
     }
 }

@@ -10,7 +10,7 @@
 //! let parent = UserId::new();
 //! let child = UserId::new();
 //! // The child is managed by the parent: the parent holds every scope.
-//! let held = access::held_scopes(parent, child, Some(parent), &[]);
+//! let held = access::held_scopes(parent, child, access::Managers::of(parent, &[parent]), &[]);
 //! assert!(access::require(held, Scope::DataWrite).is_ok());
 //! ```
 //!

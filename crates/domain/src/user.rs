@@ -13,14 +13,15 @@ pub struct User {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub admin: bool,
-    /// Set exactly for managed users.
-    pub manager_id: Option<UserId>,
+    /// A managed user: it has one or more managers (who they are is a
+    /// relation of its own) and no e-mail or password.
+    pub managed: bool,
     pub registered_at: DateTime<Utc>,
 }
 
 impl User {
     pub fn is_managed(&self) -> bool {
-        self.manager_id.is_some()
+        self.managed
     }
 
     pub fn display_name(&self) -> String {
@@ -69,11 +70,11 @@ mod tests {
             first_name: Some("Kim".into()),
             last_name: None,
             admin: false,
-            manager_id: None,
+            managed: false,
             registered_at: Utc::now(),
         };
         assert!(!user.is_managed());
-        user.manager_id = Some(UserId::new());
+        user.managed = true;
         assert!(user.is_managed());
         assert_eq!(user.display_name(), "Kim");
     }

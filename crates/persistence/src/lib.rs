@@ -16,6 +16,7 @@ mod backend;
 mod connection;
 mod error;
 mod manager;
+pub mod managers;
 mod migrate;
 mod pool;
 pub mod schema;

@@ -14,7 +14,6 @@ diesel::table! {
         first_name -> Nullable<Text>,
         last_name -> Nullable<Text>,
         admin -> Bool,
-        manager_id -> Nullable<Id>,
         registered_at -> Ts,
     }
 }
@@ -88,6 +87,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    user_managers (user_id, manager_id) {
+        user_id -> Id,
+        manager_id -> Id,
+        since -> Ts,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    invitations (id) {
+        id -> Id,
+        user_id -> Id,
+        invitee_id -> Id,
+        invited_by -> Id,
+        created_at -> Ts,
+        expires_at -> Ts,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    claim_codes (user_id) {
+        user_id -> Id,
+        code_hash -> Binary,
+        keep_scopes -> Text,
+        issued_by -> Id,
+        created_at -> Ts,
+        expires_at -> Ts,
+    }
+}
+
 diesel::joinable!(activities -> users (user_id));
 diesel::joinable!(activity_traces -> activities (activity_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, shares, activities, activity_traces);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    shares,
+    activities,
+    activity_traces,
+    user_managers,
+    invitations,
+    claim_codes
+);

@@ -16,7 +16,6 @@ pub(crate) struct UserRow {
     first_name: Option<String>,
     last_name: Option<String>,
     admin: bool,
-    manager_id: Option<DbId>,
     registered_at: DbTime,
 }
 
@@ -24,11 +23,13 @@ impl From<UserRow> for User {
     fn from(row: UserRow) -> User {
         User {
             id: row.id.into(),
+            // A user is managed exactly when it has no credentials (the
+            // users table's CHECK): no join to its managers is needed.
+            managed: row.email.is_none(),
             email: row.email,
             first_name: row.first_name,
             last_name: row.last_name,
             admin: row.admin,
-            manager_id: row.manager_id.map(Into::into),
             registered_at: row.registered_at.0,
         }
     }
@@ -44,7 +45,6 @@ struct NewUserRow<'a> {
     first_name: Option<&'a str>,
     last_name: Option<&'a str>,
     admin: bool,
-    manager_id: Option<DbId>,
     registered_at: DbTime,
 }
 
@@ -74,7 +74,7 @@ fn insert(conn: &mut AnyConnection, row: NewUserRow<'_>) -> Result<User, StoreEr
         first_name: row.first_name.map(str::to_owned),
         last_name: row.last_name.map(str::to_owned),
         admin: row.admin,
-        manager_id: row.manager_id.map(Into::into),
+        managed: row.email.is_none(),
         registered_at: row.registered_at.0,
     };
     diesel::insert_into(users::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
@@ -97,13 +97,14 @@ pub fn create_account(conn: &mut AnyConnection, new: &NewAccount<'_>, at: DateTi
             first_name: new.first_name.map(PersonName::as_str),
             last_name: new.last_name.map(PersonName::as_str),
             admin: new.admin,
-            manager_id: None,
             registered_at: at.into(),
         },
     )
 }
 
-/// Creates a user managed by `manager`: no e-mail, no password, never admin.
+/// Creates a user managed by `manager` (its first manager, since `at`): no
+/// e-mail, no password, never admin. Two statements; run it in a
+/// transaction.
 pub fn create_managed(
     conn: &mut AnyConnection,
     manager: UserId,
@@ -111,7 +112,7 @@ pub fn create_managed(
     last_name: Option<&PersonName>,
     at: DateTime<Utc>,
 ) -> Result<User, StoreError> {
-    insert(
+    let user = insert(
         conn,
         NewUserRow {
             id: UserId::new().into(),
@@ -121,10 +122,11 @@ pub fn create_managed(
             first_name: Some(first_name.as_str()),
             last_name: last_name.map(PersonName::as_str),
             admin: false,
-            manager_id: Some(manager.into()),
             registered_at: at.into(),
         },
-    )
+    )?;
+    crate::managers::add(conn, user.id, manager, at)?;
+    Ok(user)
 }
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
@@ -164,11 +166,13 @@ pub fn set_admin(conn: &mut AnyConnection, id: UserId, admin: bool) -> Result<()
     Ok(())
 }
 
-/// The users `manager` manages, oldest first (`registered_at`, then `id`),
-/// in one statement.
+/// The users `manager` manages, alone or with others, oldest first
+/// (`registered_at`, then `id`), in one statement.
 pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<User>, StoreError> {
-    let rows = users::table
-        .filter(users::manager_id.eq(DbId::from(manager)))
+    use crate::schema::user_managers;
+    let rows = user_managers::table
+        .inner_join(users::table.on(users::id.eq(user_managers::user_id)))
+        .filter(user_managers::manager_id.eq(DbId::from(manager)))
         .order((users::registered_at.asc(), users::id.asc()))
         .select(UserRow::as_select())
         .load(conn)?;
@@ -188,10 +192,13 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
     })
 }
 
-/// Deletes a user and everything that names them: the users they manage,
-/// their sign-ins, and (through the foreign keys' `ON DELETE CASCADE`)
-/// every row of every other table. One statement, so it happens whole or
-/// not at all. `NotFound` when there was no such user.
+/// Deletes a user and everything that names them (through the foreign
+/// keys' `ON DELETE CASCADE`, every row of every other table): its
+/// sign-ins, shares, activities, traces, its place among others' managers,
+/// invitations and claim codes. One statement, so it happens whole or not
+/// at all. `NotFound` when there was no such user. (An account's deletion,
+/// which must also delete the users it manages alone, is
+/// [`delete_account`].)
 pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     let n = diesel::delete(users::table.find(DbId::from(id))).execute(conn)?;
     if n == 0 {
@@ -200,17 +207,47 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Deletes an account and the users it manages alone, each with all their
+/// data; the users it manages with others stay, with one manager fewer.
+/// Run it in a transaction. On PostgreSQL the managed users' rows are
+/// locked first, so a co-manager leaving one of them at the same time
+/// either sees this account still there (and leaves it to it, which then
+/// deletes it) or has left before it is counted: never a user left with no
+/// manager. (SQLite's writers take turns.)
+pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
+    let managed: Vec<UserId> = list_managed(conn, id)?.into_iter().map(|u| u.id).collect();
+    crate::managers::lock_users(conn, &managed)?;
+    let alone = crate::managers::managed_alone(conn, id, &managed)?;
+    if !alone.is_empty() {
+        let alone: Vec<DbId> = alone.into_iter().map(DbId::from).collect();
+        diesel::delete(users::table.filter(users::id.eq_any(alone))).execute(conn)?;
+    }
+    delete(conn, id)
+}
+
 /// How many rows in all of Steward's tables name `id`: 0 after a delete.
 /// For tests and for the operator's checks.
 pub fn rows_naming(conn: &mut AnyConnection, id: UserId) -> Result<i64, StoreError> {
-    use crate::schema::{activities, activity_traces, sessions, shares};
+    use crate::schema::{activities, activity_traces, claim_codes, invitations, sessions, shares, user_managers};
     let id = DbId::from(id);
     let counts = [
-        users::table.filter(users::id.eq(id).or(users::manager_id.eq(id))).count().get_result::<i64>(conn)?,
+        users::table.filter(users::id.eq(id)).count().get_result::<i64>(conn)?,
+        user_managers::table
+            .filter(user_managers::user_id.eq(id).or(user_managers::manager_id.eq(id)))
+            .count()
+            .get_result(conn)?,
         sessions::table.filter(sessions::user_id.eq(id)).count().get_result(conn)?,
         shares::table.filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id))).count().get_result(conn)?,
         activities::table.filter(activities::user_id.eq(id)).count().get_result(conn)?,
         activity_traces::table.filter(activity_traces::user_id.eq(id)).count().get_result(conn)?,
+        invitations::table
+            .filter(invitations::user_id.eq(id).or(invitations::invitee_id.eq(id)).or(invitations::invited_by.eq(id)))
+            .count()
+            .get_result(conn)?,
+        claim_codes::table
+            .filter(claim_codes::user_id.eq(id).or(claim_codes::issued_by.eq(id)))
+            .count()
+            .get_result(conn)?,
     ];
     Ok(counts.iter().sum())
 }

@@ -13,7 +13,8 @@ use persistence::testing::TestDb;
 use persistence::users::NameChanges;
 use persistence::{now, sessions, shares, users, AnyConnection, StoreError};
 
-const LARGE: [&str; 5] = ["users", "sessions", "shares", "activities", "activity_traces"];
+const LARGE: [&str; 8] =
+    ["users", "sessions", "shares", "activities", "activity_traces", "user_managers", "invitations", "claim_codes"];
 
 #[derive(QueryableByName)]
 struct Scans {
@@ -56,16 +57,24 @@ INSERT INTO users (id, email, email_normalized, password_hash, registered_at)
   SELECT gen_random_uuid(), 'user' || i || '@example.org', 'user' || i || '@example.org', 'x',
          now() - (i || ' minutes')::interval
   FROM generate_series(1, 20000) AS i;
-INSERT INTO users (id, first_name, manager_id, registered_at)
-  SELECT gen_random_uuid(), 'Kid', id, registered_at FROM users WHERE manager_id IS NULL;
+CREATE TEMP TABLE kid_of AS
+  SELECT gen_random_uuid() AS kid, id AS manager, row_number() OVER (ORDER BY id) AS n, registered_at
+  FROM users WHERE email IS NOT NULL;
+INSERT INTO users (id, first_name, registered_at) SELECT kid, 'Kid', registered_at FROM kid_of;
+INSERT INTO user_managers (user_id, manager_id, since) SELECT kid, manager, registered_at FROM kid_of;
+INSERT INTO invitations (id, user_id, invitee_id, invited_by, created_at, expires_at)
+  SELECT gen_random_uuid(), a.kid, b.manager, a.manager, now(), now() + interval '7 days'
+  FROM kid_of a JOIN kid_of b ON b.n = a.n + 1;
+INSERT INTO claim_codes (user_id, code_hash, keep_scopes, issued_by, created_at, expires_at)
+  SELECT kid, decode(md5(kid::text), 'hex'), '', manager, now(), now() + interval '7 days' FROM kid_of;
 INSERT INTO sessions (id, user_id, created_at, expires_at)
-  SELECT gen_random_uuid(), id, now(), now() + interval '30 days' FROM users WHERE manager_id IS NULL;
+  SELECT gen_random_uuid(), id, now(), now() + interval '30 days' FROM users WHERE email IS NOT NULL;
 INSERT INTO activities (id, user_id, name, sport, started_at, created_at)
   SELECT gen_random_uuid(), u.id, 'run', 'running', now() - (g || ' hours')::interval, now()
   FROM users u CROSS JOIN generate_series(1, 2) AS g;
 INSERT INTO activity_traces (activity_id, user_id, point_count, points)
   SELECT id, user_id, 0, '\\x01'::bytea FROM activities;
-WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE manager_id IS NULL)
+WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE email IS NOT NULL)
 INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at)
   SELECT gen_random_uuid(), a.id, b.id, 'data:read', now() FROM numbered a JOIN numbered b ON b.n = a.n + 1;
 ANALYZE;
@@ -138,7 +147,7 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("access::standing", scanned_by(cn, ob, |c| persistence::access::standing(c, co, k, t)));
     check("shares::received_by", scanned_by(cn, ob, |c| shares::received_by(c, co, t)));
     check("shares::granted_by", scanned_by(cn, ob, |c| shares::granted_by(c, a, t)));
-    check("access::share", scanned_by(cn, ob, |c| persistence::access::share(c, s, t)));
+    check("access::share", scanned_by(cn, ob, |c| persistence::access::share(c, a, s, t)));
     check("shares::update", scanned_by(cn, ob, |c| shares::update(c, s, ScopeSet::ALL, None)));
     check("activities::find", scanned_by(cn, ob, |c| activities::find(c, k, act.id)));
     check("activities::list", scanned_by(cn, ob, |c| activities::list(c, k, 50, None)));
@@ -151,6 +160,14 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("activities::get_trace", scanned_by(cn, ob, |c| activities::get_trace(c, k, act.id)));
     check("shares::delete", scanned_by(cn, ob, |c| shares::delete(c, s)));
     check("activities::delete", scanned_by(cn, ob, |c| activities::delete(c, k, act.id)));
-    check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, a)));
+    check("managers::of_user", scanned_by(cn, ob, |c| persistence::managers::of_user(c, k)));
+    check("managers::is_manager", scanned_by(cn, ob, |c| persistence::managers::is_manager(c, k, co)));
+    check("managers::count", scanned_by(cn, ob, |c| persistence::managers::count(c, k)));
+    check("managers::lock_users", scanned_by(cn, ob, |c| persistence::managers::lock_users(c, &[k])));
+    check("managers::managed_alone", scanned_by(cn, ob, |c| persistence::managers::managed_alone(c, a, &[k])));
+    check("managers::add", scanned_by(cn, ob, |c| persistence::managers::add(c, k, co, t)));
+    check("managers::remove", scanned_by(cn, ob, |c| persistence::managers::remove(c, k, co)));
+    check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));
+    check("users::delete_account (cascades)", scanned_by(cn, ob, |c| users::delete_account(c, a)));
     assert!(failures.is_empty(), "sequential scans of large tables:\n{}", failures.join("\n"));
 }

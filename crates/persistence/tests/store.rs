@@ -80,7 +80,9 @@ on_both_backends! {
         managed(conn, other.id, "Not mine");
         let listed = users::list_managed(conn, boss.id).unwrap();
         assert_eq!(listed.iter().map(|u| u.id).collect::<Vec<_>>(), vec![a.id, b.id]);
-        assert!(listed.iter().all(|u| u.manager_id == Some(boss.id) && u.email.is_none()));
+        assert!(listed.iter().all(|u| u.managed && u.email.is_none()));
+        let managers = persistence::managers::of_user(conn, a.id).unwrap();
+        assert_eq!(managers.iter().map(|(m, _)| m.id).collect::<Vec<_>>(), [boss.id], "its creator is its manager");
     };
     name_changes_skip_clear_and_set: |conn| {
         let boss = account(conn, "boss@example.org");
@@ -97,12 +99,16 @@ on_both_backends! {
         let boss = account(conn, "boss@example.org");
         let kid = managed(conn, boss.id, "Kim");
         let keep = account(conn, "keep@example.org");
+        let shared = managed(conn, boss.id, "Sam");
+        persistence::managers::add(conn, shared.id, keep.id, now()).unwrap();
         sessions::create(conn, boss.id, now(), now() + Duration::days(30)).unwrap();
-        users::delete(conn, boss.id).unwrap();
+        users::delete_account(conn, boss.id).unwrap();
         assert_eq!(users::rows_naming(conn, boss.id).unwrap(), 0, "no row names the account");
-        assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "no row names its managed user");
+        assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "no row names the user it managed alone");
         assert!(users::find(conn, keep.id).unwrap().is_some(), "others stay");
-        assert!(matches!(users::delete(conn, boss.id), Err(StoreError::NotFound)));
+        let managers = persistence::managers::of_user(conn, shared.id).unwrap();
+        assert_eq!(managers.iter().map(|(m, _)| m.id).collect::<Vec<_>>(), [keep.id], "a co-managed user stays");
+        assert!(matches!(users::delete_account(conn, boss.id), Err(StoreError::NotFound)));
     };
     sessions_authenticate_until_revoked_or_expired: |conn| {
         let ada = account(conn, "ada@example.org");
@@ -144,7 +150,7 @@ on_both_backends! {
         let first = shares::create(conn, ada.id, bob.id, read, Some(t + Duration::seconds(1)), t).unwrap();
         assert!(matches!(shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, t), Err(StoreError::Conflict("share"))));
         let later = t + Duration::seconds(2);
-        assert!(persistence::access::share(conn, first.id, later).unwrap().is_none(), "expired: absent");
+        assert!(persistence::access::share(conn, ada.id, first.id, later).unwrap().is_none(), "expired: absent");
         let second = shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, later).expect("replaces the expired one");
         assert_ne!(second.id, first.id);
         let received = shares::received_by(conn, bob.id, later).unwrap();
@@ -154,7 +160,8 @@ on_both_backends! {
         assert_eq!((standing.subject.id, standing.grant.map(|g| g.scopes)), (ada.id, Some(ScopeSet::ALL)));
         assert!(persistence::access::standing(conn, ada.id, bob.id, later).unwrap().unwrap().grant.is_none());
         assert!(persistence::access::standing(conn, ada.id, UserId::new(), later).unwrap().is_none());
-        let (share, subject) = persistence::access::share(conn, second.id, later).unwrap().expect("live");
+        let (share, subject, managers) = persistence::access::share(conn, ada.id, second.id, later).unwrap().expect("live");
+        assert_eq!(managers, domain::access::Managers::default(), "ada is an account");
         assert_eq!((share.id, subject.id), (second.id, ada.id));
         let updated = shares::update(conn, second.id, read, Some(Some(later + Duration::days(1)))).unwrap();
         assert_eq!((updated.scopes, updated.expires_at), (read, Some(later + Duration::days(1))));
@@ -229,7 +236,7 @@ on_both_backends! {
         let t = now();
         let share = shares::create(conn, ada.id, bob.id, ScopeSet::ALL, None, t).unwrap();
         diesel::sql_query("UPDATE shares SET scopes = 'data:read data:everything'").execute(conn).unwrap();
-        assert!(corrupt(persistence::access::share(conn, share.id, t).map(drop)), "a share by id");
+        assert!(corrupt(persistence::access::share(conn, ada.id, share.id, t).map(drop)), "a share by id");
         assert!(corrupt(shares::received_by(conn, bob.id, t).map(drop)), "shares received");
         assert!(corrupt(shares::granted_by(conn, ada.id, t).map(drop)), "shares granted");
         assert!(corrupt(persistence::access::standing(conn, bob.id, ada.id, t).map(drop)), "the grant access reads");
@@ -274,7 +281,7 @@ on_both_backends! {
         shares::create(conn, bob.id, ada.id, ScopeSet::ALL, None, now()).unwrap();
         sessions::create(conn, ada.id, now(), now() + Duration::days(1)).unwrap();
         assert!(users::rows_naming(conn, ada.id).unwrap() > 0);
-        users::delete(conn, ada.id).unwrap();
+        users::delete_account(conn, ada.id).unwrap();
         assert_eq!(users::rows_naming(conn, ada.id).unwrap(), 0, "the account");
         assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "its managed user");
         assert_eq!(users::rows_naming(conn, bob.id).unwrap(), 1, "bob keeps only himself");

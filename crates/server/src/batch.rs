@@ -38,7 +38,6 @@ fn user_json(user: &User) -> Value {
         "display_name": user.display_name(),
         "admin": user.admin,
         "is_managed": user.is_managed(),
-        "manager_id": user.manager_id,
         "registered_at": user.registered_at,
     })
 }
@@ -54,15 +53,31 @@ fn share_json(share: &Share) -> Value {
     })
 }
 
+/// Who manages whom since when: (user, manager, since).
+type Management = (UserId, UserId, DateTime<Utc>);
+
+/// Everything an export loads, for all of its users at once.
+struct Loaded {
+    shares: Vec<Share>,
+    activities: Vec<(Activity, Vec<TracePoint>)>,
+    managements: Vec<Management>,
+}
+
 /// One user's part of an export, from data loaded for all at once.
-fn data_json(
-    user: &User,
-    sign_ins: &[sessions::SessionInfo],
-    all_shares: &[Share],
-    all_activities: &[(Activity, Vec<TracePoint>)],
-) -> Value {
+fn data_json(user: &User, sign_ins: &[sessions::SessionInfo], loaded: &Loaded) -> Value {
+    let (all_shares, all_activities) = (&loaded.shares, &loaded.activities);
+    let managements = |pick: fn(&Management) -> (UserId, UserId)| {
+        loaded
+            .managements
+            .iter()
+            .filter(|m| pick(m).0 == user.id)
+            .map(|m| json!({"id": pick(m).1, "since": m.2}))
+            .collect::<Vec<_>>()
+    };
     json!({
         "user": user_json(user),
+        "managers": managements(|m| (m.0, m.1)),
+        "manages": managements(|m| (m.1, m.0)),
         "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
         })).collect::<Vec<_>>(),
@@ -95,11 +110,13 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
             // A fixed number of statements, however many users it manages.
             let managed = users::list_managed(c, id)?;
             let everyone: Vec<UserId> = std::iter::once(id).chain(managed.iter().map(|m| m.id)).collect();
-            let all_shares = shares::naming(c, &everyone)?;
-            let all_activities = activities::all_with_traces(c, &everyone)?;
-            let mut doc = data_json(&user, &sessions::of_user(c, id)?, &all_shares, &all_activities);
-            doc["managed_users"] =
-                managed.iter().map(|m| data_json(m, &[], &all_shares, &all_activities)).collect::<Vec<_>>().into();
+            let loaded = Loaded {
+                shares: shares::naming(c, &everyone)?,
+                activities: activities::all_with_traces(c, &everyone)?,
+                managements: persistence::managers::naming(c, &everyone)?,
+            };
+            let mut doc = data_json(&user, &sessions::of_user(c, id)?, &loaded);
+            doc["managed_users"] = managed.iter().map(|m| data_json(m, &[], &loaded)).collect::<Vec<_>>().into();
             doc["exported_at"] = json!(persistence::now());
             Ok(Some(doc))
         })

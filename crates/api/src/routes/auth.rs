@@ -220,8 +220,9 @@ pub async fn read_me(caller: Caller, state: web::Data<AppState>) -> Result<HttpR
 
 /// Delete my account
 ///
-/// Deletes the caller's account, every user it manages, and all of their
-/// data, in one transaction.
+/// Deletes the caller's account and every user it manages alone, with all
+/// of their data, in one transaction; the users it manages with others
+/// stay, with one manager fewer.
 #[utoipa::path(
     tag = "auth", operation_id = "delete_me_api_v1_auth_me_delete",
     request_body = AccountDelete,
@@ -240,7 +241,10 @@ pub async fn delete_me(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     check_password(&state, &caller, body.into_inner(), |d: &AccountDelete| d.password.clone()).await?;
-    state.db.write_as(&caller, Ok(()), On::Caller, |c, access, ()| Ok(users::delete(c, access.caller.id)?)).await?;
+    state
+        .db
+        .write_as(&caller, Ok(()), On::Caller, |c, access, ()| Ok(users::delete_account(c, access.caller.id)?))
+        .await?;
     auth::cancel_refresh(&req);
     Ok(HttpResponse::NoContent().cookie(auth::cleared_cookie(state.config.cookie_secure)).finish())
 }

@@ -1,0 +1,2 @@
+DROP TABLE claim_codes;
+DROP TABLE invitations;
