@@ -2,11 +2,19 @@
 //! of a body is collected (serde stops at the first), each with its `loc`,
 //! a plain `msg` and a machine `type`, in the vocabulary of the original
 //! framework (pydantic): `missing`, `string_type`, `string_too_short`, ...
+//!
+//! Every body goes through [`read_value`], the NUL guard; a request type
+//! reads itself as [`body`] describes, and a trace as `dto::Trace` does.
+
+pub mod body;
+
+use std::borrow::Cow;
 
 use domain::{EmailError, PasswordError, PointError, ScopeError, TextError};
 use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Loc};
+pub(crate) use body::request;
 
 /// A fault in one value, before it knows where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +82,48 @@ impl From<PointError> for Fault {
     }
 }
 
+/// validator's errors, from the checks on a body's shape (see [`body`]).
+/// A bound is read from the error's parameters (its value is not kept:
+/// see `Field`'s `Serialize`), so each `length` or `range` names one bound.
+/// A check of our own (`custom`) words its fault itself: its code is the
+/// `type`, its message the `msg`.
+impl From<&validator::ValidationError> for Fault {
+    fn from(e: &validator::ValidationError) -> Fault {
+        let bound = |name: &str| e.params.get(name).map(as_written);
+        match (e.code.as_ref(), bound("min"), bound("max")) {
+            ("length", Some(min), None) => {
+                let s = if min == "1" { "" } else { "s" };
+                Fault::new("string_too_short", format!("String should have at least {min} character{s}"))
+            }
+            ("length", None, Some(max)) => {
+                let s = if max == "1" { "" } else { "s" };
+                Fault::new("string_too_long", format!("String should have at most {max} character{s}"))
+            }
+            ("range", Some(min), None) => {
+                Fault::new("greater_than_equal", format!("Input should be greater than or equal to {min}"))
+            }
+            ("range", None, Some(max)) => {
+                Fault::new("less_than_equal", format!("Input should be less than or equal to {max}"))
+            }
+            _ => {
+                let kind = match &e.code {
+                    Cow::Borrowed(code) => code,
+                    Cow::Owned(_) => "value_error",
+                };
+                Fault::new(kind, e.message.as_deref().unwrap_or(kind))
+            }
+        }
+    }
+}
+
+/// A bound as Rust writes it, so `0.0` is `0`, as the messages have it.
+fn as_written(value: &Value) -> String {
+    match value.as_i64() {
+        Some(n) => n.to_string(),
+        None => value.as_f64().map_or_else(|| value.to_string(), |f| f.to_string()),
+    }
+}
+
 /// Which body limit a body type falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyLimit {
@@ -83,7 +133,8 @@ pub enum BodyLimit {
     Trace,
 }
 
-/// A body type read from JSON with every fault listed.
+/// A body type read from JSON with every fault listed: a request type
+/// ([`body::Request`]), or a trace.
 pub trait FromJson: Sized {
     const LIMIT: BodyLimit = BodyLimit::Standard;
 
@@ -94,6 +145,17 @@ pub trait FromJson: Sized {
     /// end in [`read_value`] whenever the body holds text it keeps.
     fn from_bytes(body: &[u8]) -> Result<Self, crate::ApiError> {
         read_value(&crate::extract::parse_json(body)?)
+    }
+}
+
+impl<T: body::Request> FromJson for T {
+    fn from_json(value: &Value) -> Result<Self, Vec<FieldError>> {
+        let mut faults = Vec::new();
+        let fields = body::read_object::<T>(value, vec![Loc::from("body")], &mut faults);
+        match T::from_fields(fields) {
+            Some(request) if faults.is_empty() => Ok(request),
+            _ => Err(faults),
+        }
     }
 }
 
@@ -154,6 +216,8 @@ fn nul_faults(value: &Value, loc: &mut Vec<Loc>, out: &mut Vec<FieldError>) {
         _ => {}
     }
 }
+
+// The trace's walk, until it reads its points' shapes too.
 
 /// The fields of a JSON object under some `loc`, and the faults found so far.
 pub struct Fields<'a> {
@@ -260,28 +324,6 @@ pub fn nullable<'v, T>(
     }
 }
 
-pub fn person_name(value: &Value) -> Result<domain::PersonName, Fault> {
-    Ok(domain::PersonName::parse(string(value)?)?)
-}
-
-pub fn email(value: &Value) -> Result<domain::Email, Fault> {
-    Ok(domain::Email::parse(string(value)?)?)
-}
-
-pub fn new_password(value: &Value) -> Result<domain::Password, Fault> {
-    Ok(domain::Password::parse(string(value)?)?)
-}
-
-/// A password being checked, not set: any string up to a sane length (so
-/// that a megabyte of "password" is not hashed).
-pub fn given_password(value: &Value) -> Result<String, Fault> {
-    let s = string(value)?;
-    if s.chars().count() > 1024 {
-        return Err(Fault::new("string_too_long", "String should have at most 1024 characters"));
-    }
-    Ok(s.to_owned())
-}
-
 /// A date-time with an offset (RFC 3339), in UTC.
 pub fn datetime(value: &Value) -> Result<chrono::DateTime<chrono::Utc>, Fault> {
     let s = value.as_str().ok_or_else(|| Fault::new("datetime_type", "Input should be a valid datetime"))?;
@@ -313,25 +355,9 @@ pub fn int_at_least(min: i64) -> impl Fn(&Value) -> Result<i64, Fault> {
     }
 }
 
-/// A number, at least `min`.
-pub fn number_at_least(min: f64) -> impl Fn(&Value) -> Result<f64, Fault> {
-    move |value| {
-        let n = value.as_f64().ok_or_else(|| Fault::new("float_type", "Input should be a valid number"))?;
-        if n < min {
-            return Err(Fault::new("greater_than_equal", format!("Input should be greater than or equal to {min}")));
-        }
-        Ok(n)
-    }
-}
-
 /// A number.
 pub fn number(value: &Value) -> Result<f64, Fault> {
     value.as_f64().ok_or_else(|| Fault::new("float_type", "Input should be a valid number"))
-}
-
-/// A UUID.
-pub fn uuid<T: std::str::FromStr>(value: &Value) -> Result<T, Fault> {
-    string(value)?.parse().map_err(|_| Fault::new("uuid_parsing", "Input should be a valid UUID"))
 }
 
 /// A boolean as the query string spells it: `true/false/1/0/yes/no/on/off`
@@ -351,16 +377,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_fault_of_an_object_is_listed() {
-        let body = json!({"first_name": 5, "last_name": ""});
-        let mut f = Fields::of_body(&body).unwrap();
-        f.required("first_name", person_name);
-        f.required("last_name", nullable(person_name));
-        f.required("absent", string);
-        let errors = f.finish(|| ()).unwrap_err();
-        let kinds: Vec<_> = errors.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, ["string_type", "string_too_short", "missing"]);
-        assert_eq!(errors[2].loc, vec![Loc::from("body"), Loc::from("absent")]);
+    fn validators_errors_become_the_original_frameworks_faults() {
+        let cases = [
+            ("length", "max", json!(1024), "string_too_long", "String should have at most 1024 characters"),
+            ("length", "min", json!(1), "string_too_short", "String should have at least 1 character"),
+            ("range", "min", json!(0), "greater_than_equal", "Input should be greater than or equal to 0"),
+            ("range", "min", json!(0.0), "greater_than_equal", "Input should be greater than or equal to 0"),
+            ("range", "max", json!(2.5), "less_than_equal", "Input should be less than or equal to 2.5"),
+        ];
+        for (code, bound, value, kind, msg) in cases {
+            let mut e = validator::ValidationError::new(code);
+            e.add_param(Cow::Borrowed(bound), &value);
+            assert_eq!(Fault::from(&e), Fault::new(kind, msg), "{code} {bound} {value}");
+        }
+        let own = validator::ValidationError::new("value_error").with_message("Value error, no".into());
+        assert_eq!(Fault::from(&own), Fault::new("value_error", "Value error, no"), "a check of our own");
     }
 
     #[test]

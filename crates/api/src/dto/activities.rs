@@ -1,11 +1,11 @@
+//! Activities and the points of their traces: the data that scopes protect.
+
 use chrono::{DateTime, Utc};
 use domain::UserId;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
-use crate::validation::{nullable, Fields, FromJson};
+use crate::validation::request;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityResponse {
@@ -38,35 +38,19 @@ impl From<&domain::Activity> for ActivityResponse {
     }
 }
 
-#[derive(Debug, ToSchema)]
-pub struct ActivityCreate {
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
-    pub name: domain::ActivityName,
-    #[schema(value_type = String, min_length = 1, max_length = 50)]
-    pub sport: domain::Sport,
-    pub started_at: DateTime<Utc>,
-    #[schema(minimum = 0)]
-    pub duration_seconds: Option<i64>,
-    #[schema(minimum = 0.0)]
-    pub distance_meters: Option<f64>,
-}
-
-impl FromJson for ActivityCreate {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        use crate::validation::{datetime, int_at_least, number_at_least, string};
-        let mut f = Fields::of_body(body)?;
-        let name = f.required("name", |v| Ok(domain::ActivityName::parse(string(v)?)?));
-        let sport = f.required("sport", |v| Ok(domain::Sport::parse(string(v)?)?));
-        let started_at = f.required("started_at", datetime);
-        let duration = f.optional("duration_seconds", nullable(int_at_least(0)));
-        let distance = f.optional("distance_meters", nullable(number_at_least(0.0)));
-        f.finish(|| ActivityCreate {
-            name: name.unwrap(),
-            sport: sport.unwrap(),
-            started_at: started_at.unwrap(),
-            duration_seconds: duration.unwrap().flatten(),
-            distance_meters: distance.unwrap().flatten(),
-        })
+request! {
+    pub struct ActivityCreate {
+        #[schema(value_type = String, min_length = 1, max_length = 200)]
+        pub name: domain::ActivityName = Required,
+        #[schema(value_type = String, min_length = 1, max_length = 50)]
+        pub sport: domain::Sport = Required,
+        pub started_at: DateTime<Utc> = Required,
+        #[schema(minimum = 0)]
+        #[validate(range(min = 0))]
+        pub duration_seconds: Option<i64> = Defaulted,
+        #[schema(minimum = 0.0)]
+        #[validate(range(min = 0.0))]
+        pub distance_meters: Option<f64> = Defaulted,
     }
 }
 

@@ -1,67 +1,42 @@
+//! Accounts and sign-in.
+
 use domain::{Email, Password, PersonName};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::error::FieldError;
-use crate::validation::{email, given_password, new_password, nullable, person_name, Fields, FromJson};
+use crate::validation::request;
 
-#[derive(Debug, ToSchema)]
-pub struct RegisterRequest {
-    #[schema(value_type = String, format = "email")]
-    pub email: Email,
-    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
-    pub password: Password,
-    #[schema(value_type = Option<String>)]
-    pub first_name: Option<PersonName>,
-    #[schema(value_type = Option<String>)]
-    pub last_name: Option<PersonName>,
-}
-
-impl FromJson for RegisterRequest {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        let mut f = Fields::of_body(body)?;
-        let email = f.required("email", email);
-        let password = f.required("password", new_password);
-        let first_name = f.optional("first_name", nullable(person_name));
-        let last_name = f.optional("last_name", nullable(person_name));
-        f.finish(|| RegisterRequest {
-            email: email.unwrap(),
-            password: password.unwrap(),
-            first_name: first_name.unwrap().flatten(),
-            last_name: last_name.unwrap().flatten(),
-        })
+request! {
+    pub struct RegisterRequest {
+        #[schema(value_type = String, format = "email")]
+        pub email: Email = Required,
+        #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
+        pub password: Password = Required,
+        #[schema(value_type = Option<String>)]
+        pub first_name: Option<PersonName> = Defaulted,
+        #[schema(value_type = Option<String>)]
+        pub last_name: Option<PersonName> = Defaulted,
     }
 }
 
-#[derive(Debug, ToSchema)]
-pub struct PasswordChange {
-    #[schema(value_type = String, format = Password)]
-    pub current_password: String,
-    #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
-    pub new_password: Password,
-}
-
-impl FromJson for PasswordChange {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        let mut f = Fields::of_body(body)?;
-        let current = f.required("current_password", given_password);
-        let new = f.required("new_password", new_password);
-        f.finish(|| PasswordChange { current_password: current.unwrap(), new_password: new.unwrap() })
+// A password being checked, not set (`current_password` here, `password`
+// in AccountDelete), is any string up to a sane length, so that a megabyte
+// of "password" is not hashed.
+request! {
+    pub struct PasswordChange {
+        #[schema(value_type = String, format = Password)]
+        #[validate(length(max = 1024))]
+        pub current_password: String = Required,
+        #[schema(value_type = String, format = Password, min_length = 8, max_length = 128)]
+        pub new_password: Password = Required,
     }
 }
 
-#[derive(Debug, ToSchema)]
-pub struct AccountDelete {
-    #[schema(format = Password)]
-    pub password: String,
-}
-
-impl FromJson for AccountDelete {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        let mut f = Fields::of_body(body)?;
-        let password = f.required("password", given_password);
-        f.finish(|| AccountDelete { password: password.unwrap() })
+request! {
+    pub struct AccountDelete {
+        #[schema(format = Password)]
+        #[validate(length(max = 1024))]
+        pub password: String = Required,
     }
 }
 

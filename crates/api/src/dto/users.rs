@@ -1,12 +1,12 @@
+//! Part A's users: the reference page's schemas, field for field.
+
 use chrono::{DateTime, Utc};
 use domain::{PersonName, ScopeSet, User, UserId};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::ScopeDoc;
-use crate::error::FieldError;
-use crate::validation::{nullable, person_name, Fields, FromJson};
+use crate::validation::request;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {
@@ -67,20 +67,12 @@ impl UserSummary {
     }
 }
 
-#[derive(Debug, ToSchema)]
-pub struct ManagedUserCreate {
-    #[schema(value_type = String)]
-    pub first_name: PersonName,
-    #[schema(value_type = Option<String>, required = true)]
-    pub last_name: Option<PersonName>,
-}
-
-impl FromJson for ManagedUserCreate {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        let mut f = Fields::of_body(body)?;
-        let first_name = f.required("first_name", person_name);
-        let last_name = f.required("last_name", nullable(person_name));
-        f.finish(|| ManagedUserCreate { first_name: first_name.unwrap(), last_name: last_name.unwrap() })
+request! {
+    pub struct ManagedUserCreate {
+        #[schema(value_type = String)]
+        pub first_name: PersonName = Required,
+        #[schema(value_type = Option<String>, required = true)]
+        pub last_name: Option<PersonName> = Required,
     }
 }
 
@@ -88,26 +80,12 @@ impl FromJson for ManagedUserCreate {
 // `first_name`: a managed user always has one), a string sets it. (Plain
 // comments on Part A types: a doc comment would become a `description`
 // that the reference page does not have.)
-#[derive(Debug, ToSchema)]
-#[schema(as = Body_update_managed_user_api_v1_users__user_id__put)]
-pub struct ManagedUserUpdate {
-    #[schema(value_type = Option<String>)]
-    pub first_name: Option<PersonName>,
-    #[schema(value_type = Option<String>)]
-    pub last_name: Option<Option<PersonName>>,
-}
-
-impl FromJson for ManagedUserUpdate {
-    fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        let mut f = Fields::of_body(body)?;
-        let first_name = f.optional("first_name", |v| {
-            if v.is_null() {
-                Err(crate::validation::Fault::new("string_type", "Input should be a valid string"))
-            } else {
-                person_name(v)
-            }
-        });
-        let last_name = f.optional("last_name", nullable(person_name));
-        f.finish(|| ManagedUserUpdate { first_name: first_name.unwrap(), last_name: last_name.unwrap() })
+request! {
+    #[schema(as = Body_update_managed_user_api_v1_users__user_id__put)]
+    pub struct ManagedUserUpdate {
+        #[schema(value_type = Option<String>)]
+        pub first_name: Option<PersonName> = Optional,
+        #[schema(value_type = Option<String>)]
+        pub last_name: Option<Option<PersonName>> = Optional,
     }
 }
