@@ -108,3 +108,46 @@ pub async fn return_request_id(
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::Service;
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, web, App, HttpResponse};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn an_error_a_middleware_raises_passes_through_unchanged() {
+        let app = test::init_service(
+            App::new()
+                .wrap_fn(|_req, _srv| async {
+                    Err::<ServiceResponse, _>(actix_web::error::ErrorBadGateway("upstream"))
+                })
+                .wrap(from_fn(return_request_id))
+                .wrap(logger())
+                .route("/", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let err = app.call(test::TestRequest::get().uri("/").to_request()).await.err().expect("the error");
+        assert_eq!(err.as_response_error().status_code(), actix_web::http::StatusCode::BAD_GATEWAY);
+    }
+
+    #[actix_web::test]
+    async fn an_incoming_id_is_kept_only_when_sane() {
+        let app = test::init_service(
+            App::new().wrap(from_fn(return_request_id)).wrap(logger()).route("/", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let long = "a".repeat(129);
+        for (sent, kept) in [("trace-42/a+b=c:d.e_f", true), ("two words", false), (long.as_str(), false)] {
+            let req = test::TestRequest::get().uri("/").insert_header((REQUEST_ID, sent)).to_request();
+            let res = test::call_service(&app, req).await;
+            let got = res.headers().get(REQUEST_ID).expect("an id").to_str().unwrap();
+            if kept {
+                assert_eq!(got, sent, "kept: {sent:?}");
+            } else {
+                assert!(uuid::Uuid::parse_str(got).is_ok(), "{sent:?} replaced by a UUID, got {got:?}");
+            }
+        }
+    }
+}
