@@ -106,7 +106,10 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
             .wrap(Compress::default())
             .wrap(from_fn(api::header_limit::limit_headers))
             .wrap(prometheus.clone())
-            .wrap(from_fn(api::request_log::log_requests))
+            // Outermost, so the request's span covers every layer; the id
+            // header is set just inside it.
+            .wrap(from_fn(api::request_log::return_request_id))
+            .wrap(api::request_log::logger())
     })
     .listen(listener)
     .map_err(|source| StartError::Bind { addr: config.bind_addr.clone(), source })?
