@@ -34,6 +34,8 @@ pub use backend::{sqlite_path as sqlite_file, Backend};
 pub use connection::{AnyConnection, Conn, ALIVE_BYPASS};
 pub use error::{Failure, StoreError};
 pub use manager::Manager;
+#[cfg(feature = "testing")]
+pub use migrate::migrate_up_to;
 pub use pool::{Pool, PoolOptions, PooledConnection};
 pub use tls::init_tls;
 

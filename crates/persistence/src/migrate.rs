@@ -33,3 +33,35 @@ pub(crate) fn migrate(conn: &mut AnyConnection) -> Result<Vec<String>, StoreErro
     };
     Ok(applied)
 }
+
+/// Applies the pending migrations up to and including `version` (a
+/// migration folder's leading date and number, e.g. `2026-11-29-000003`):
+/// a database as an older release left it, for the tests that migrate
+/// data forward. Returns the names applied.
+#[cfg(feature = "testing")]
+pub fn migrate_up_to(conn: &mut AnyConnection, version: &str) -> Result<Vec<String>, StoreError> {
+    use diesel::migration::Migration;
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Unavailable(format!("migration: {e}"));
+    let wanted = version.replace('-', "");
+    fn run<DB: diesel::backend::Backend, C: MigrationHarness<DB>>(
+        c: &mut C,
+        source: EmbeddedMigrations,
+        wanted: &str,
+    ) -> diesel::migration::Result<Vec<String>> {
+        let mut applied = Vec::new();
+        for m in c.pending_migrations(source)? {
+            let name = m.name().to_string();
+            if m.name().version().to_string().replace('-', "").as_str() > wanted {
+                break;
+            }
+            c.run_migration(&*m)?;
+            applied.push(name);
+        }
+        Ok(applied)
+    }
+    match conn {
+        AnyConnection::Postgres(c) => run(c, PG_MIGRATIONS, &wanted),
+        AnyConnection::Sqlite(c) => run(c, SQLITE_MIGRATIONS, &wanted),
+    }
+    .map_err(failed)
+}

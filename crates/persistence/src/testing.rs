@@ -158,6 +158,37 @@ impl TestDb {
         TestDb { backend: Backend::Sqlite, url, name: path.display().to_string(), pool: Some(pool) }
     }
 
+    /// A fresh, empty database: no migration applied (for a test that
+    /// builds one at an older schema, see [`crate::migrate_up_to`]).
+    pub fn empty(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Postgres => {
+                let name = format!("test_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
+                admin_connection().batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let url = with_database(&admin_url(), &name);
+                TestDb { backend, url, name, pool: None }
+            }
+            Backend::Sqlite => {
+                let name = format!("steward-test-{}-{}.db", std::process::id(), uuid::Uuid::new_v4().simple());
+                let path = std::env::temp_dir().join(name);
+                let url = format!("sqlite://{}", path.display());
+                TestDb { backend, url, name: path.display().to_string(), pool: None }
+            }
+        }
+    }
+
+    /// Runs `sql` (several statements) on this database, on a connection
+    /// of its own, without a pool's checks: for seeding a database at an
+    /// older schema.
+    pub fn execute(&self, sql: &str) {
+        let mut conn = crate::AnyConnection::establish(match self.backend {
+            Backend::Postgres => self.url.as_str(),
+            Backend::Sqlite => crate::sqlite_file(&self.url),
+        })
+        .expect("connect");
+        conn.batch_execute(sql).unwrap_or_else(|e| panic!("{e}: {sql}"));
+    }
+
     pub fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Postgres => TestDb::postgres(),

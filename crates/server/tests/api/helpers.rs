@@ -54,7 +54,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut server::Config)) -> TestApp {
-        let db = TestDb::new(backend);
+        Self::spawn_on(backend, TestDb::new(backend), tweak).await
+    }
+
+    /// A server over `db`, which it migrates at start as the binary does.
+    pub async fn spawn_on(_backend: Backend, db: TestDb, tweak: impl FnOnce(&mut server::Config)) -> TestApp {
         let mut config = server::Config {
             bind_addr: "127.0.0.1:0".into(),
             database_url: db.url().to_owned(),

@@ -1,0 +1,230 @@
+//! C1's migration: a database that an older release left (one manager per
+//! managed user, `users.manager_id`), with data in it, is migrated by a
+//! server starting on it, and every row and every right is as before.
+
+use persistence::testing::TestDb;
+use persistence::{Backend, Pool};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{body, TestApp, PASSWORD};
+
+/// The last migration of the schema before several managers.
+const BEFORE_MANAGERS: &str = "2026-11-29-000003";
+
+/// SQL literals, as each backend stores them (uuid / 16-byte blob,
+/// timestamptz / fixed-width UTC text, bytea / blob).
+struct Sql(Backend);
+
+impl Sql {
+    fn id(&self, id: uuid::Uuid) -> String {
+        match self.0 {
+            Backend::Postgres => format!("'{id}'"),
+            Backend::Sqlite => format!("X'{}'", id.simple()),
+        }
+    }
+    fn time(&self, t: &str) -> String {
+        let t = chrono::DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&chrono::Utc);
+        match self.0 {
+            Backend::Postgres => format!("'{}'", t.to_rfc3339()),
+            Backend::Sqlite => format!("'{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ")),
+        }
+    }
+    fn bytes(&self, b: &[u8]) -> String {
+        let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        match self.0 {
+            Backend::Postgres => format!("'\\x{hex}'::bytea"),
+            Backend::Sqlite => format!("X'{hex}'"),
+        }
+    }
+    fn bool(&self, b: bool) -> &'static str {
+        match (self.0, b) {
+            (Backend::Postgres, true) => "true",
+            (Backend::Postgres, false) => "false",
+            (Backend::Sqlite, true) => "1",
+            (Backend::Sqlite, false) => "0",
+        }
+    }
+}
+
+struct Seeded {
+    kim: uuid::Uuid,
+    lou: uuid::Uuid,
+    run: uuid::Uuid,
+    points: Vec<domain::TracePoint>,
+}
+
+/// Two parents' accounts (Ada, Bob), a coach, Ada's two children (Kim with
+/// two activities and a trace, Lou), Bob's child, and two shares: Kim to the
+/// coach (read), Ada herself to the coach (read and write).
+fn seed(db: &TestDb) -> Seeded {
+    let q = Sql(db.backend());
+    let hash = api::auth::hash_password(PASSWORD).unwrap();
+    let (ada, bob, coach) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let (kim, lou, bobs) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let (run, ride) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T07:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let points: Vec<domain::TracePoint> = (0..3)
+        .map(|i| domain::TracePoint {
+            time: t0 + chrono::Duration::seconds(i),
+            lat: 48.85 + i as f64 / 1000.0,
+            lon: 2.35,
+            elevation: (i == 1).then_some(35.5),
+            heart_rate: Some(120 + i as i32),
+        })
+        .collect();
+    let account = |id, email: &str, at| {
+        format!(
+            "INSERT INTO users (id, email, email_normalized, password_hash, first_name, admin, manager_id, registered_at) \
+             VALUES ({}, '{email}', '{email}', '{hash}', 'P', {}, NULL, {});",
+            q.id(id),
+            q.bool(false),
+            q.time(at)
+        )
+    };
+    let managed = |id, manager, name: &str, at| {
+        format!(
+            "INSERT INTO users (id, first_name, admin, manager_id, registered_at) VALUES ({}, '{name}', {}, {}, {});",
+            q.id(id),
+            q.bool(false),
+            q.id(manager),
+            q.time(at)
+        )
+    };
+    let activity = |id, user, name: &str| {
+        format!(
+            "INSERT INTO activities (id, user_id, name, sport, started_at, duration_seconds, distance_meters, created_at) \
+             VALUES ({}, {}, '{name}', 'running', {}, 1800, 5000.0, {});",
+            q.id(id),
+            q.id(user),
+            q.time("2026-11-28T07:00:00Z"),
+            q.time("2026-11-28T08:00:00Z")
+        )
+    };
+    let share = |subject, grantee, scopes: &str| {
+        format!(
+            "INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at, expires_at) \
+             VALUES ({}, {}, {}, '{scopes}', {}, NULL);",
+            q.id(uuid::Uuid::new_v4()),
+            q.id(subject),
+            q.id(grantee),
+            q.time("2026-11-28T09:00:00Z")
+        )
+    };
+    let sql = [
+        account(ada, "ada@example.org", "2026-11-01T00:00:00Z"),
+        account(bob, "bob@example.org", "2026-11-02T00:00:00Z"),
+        account(coach, "coach@example.org", "2026-11-03T00:00:00Z"),
+        managed(kim, ada, "Kim", "2026-11-10T00:00:00Z"),
+        managed(lou, ada, "Lou", "2026-11-11T00:00:00Z"),
+        managed(bobs, bob, "Bo", "2026-11-12T00:00:00Z"),
+        activity(run, kim, "Morning run"),
+        activity(ride, kim, "Ride"),
+        format!(
+            "INSERT INTO activity_traces (activity_id, user_id, point_count, points) VALUES ({}, {}, 3, {});",
+            q.id(run),
+            q.id(kim),
+            q.bytes(&persistence::activities::encode(&points))
+        ),
+        share(kim, coach, "data:read"),
+        share(ada, coach, "data:read data:write"),
+    ]
+    .join("\n");
+    db.execute(&sql);
+    Seeded { kim, lou, run, points }
+}
+
+async fn token(app: &TestApp, email: &str) -> String {
+    let res = app.sign_in(email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "{email} signs in after the migration");
+    body(res).await["access_token"].as_str().unwrap().to_owned()
+}
+
+fn ids(list: &Value) -> Vec<&str> {
+    list.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect()
+}
+
+async fn migrates_every_row_and_right(backend: Backend) {
+    let db = TestDb::empty(backend);
+    {
+        let pool = Pool::open(db.url(), &Default::default()).unwrap();
+        let applied = pool.get().unwrap().run(|c| persistence::migrate_up_to(c, BEFORE_MANAGERS)).unwrap();
+        assert_eq!(applied.len(), 3, "the schema before several managers: {applied:?}");
+    }
+    let seeded = seed(&db);
+    let (kim, lou) = (seeded.kim.to_string(), seeded.lou.to_string());
+
+    // The server migrates the rest at start.
+    let app = TestApp::spawn_on(backend, db, |_| {}).await;
+    let ada = token(&app, "ada@example.org").await;
+    let bob = token(&app, "bob@example.org").await;
+    let coach = token(&app, "coach@example.org").await;
+
+    // Ada still manages both children, with every scope, oldest first.
+    let list = body(app.get("/api/v1/users/", &ada).await).await;
+    assert_eq!(ids(&list)[1..], [kim.as_str(), lou.as_str()], "{list}");
+    assert!(list[1]["is_managed"].as_bool().unwrap());
+    assert_eq!(list[1]["scopes"], json!(["data:read", "data:write"]));
+    let res = app.get(&format!("/api/v1/users/{kim}"), &ada).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await["registered_at"], "2026-11-10T00:00:00Z");
+    let managers = app.pool.get().unwrap().run(|c| persistence::managers::of_user(c, kim.parse().unwrap())).unwrap();
+    assert_eq!(managers.len(), 1, "one manager");
+    assert_eq!(managers[0].0.email.as_deref(), Some("ada@example.org"));
+    assert_eq!(managers[0].1.to_rfc3339(), "2026-11-10T00:00:00+00:00", "a manager since the child was made");
+
+    // Kim's activities and trace are all there, to the bit.
+    let acts = body(app.get(&format!("/api/v1/users/{kim}/activities"), &ada).await).await;
+    assert_eq!(acts.as_array().unwrap().len(), 2, "{acts}");
+    let trace = body(app.get(&format!("/api/v1/users/{kim}/activities/{}/trace", seeded.run), &ada).await).await;
+    let points = trace.as_array().unwrap();
+    assert_eq!(points.len(), seeded.points.len());
+    for (got, want) in points.iter().zip(&seeded.points) {
+        assert_eq!(got["lat"].as_f64(), Some(want.lat));
+        assert_eq!(got["heart_rate"].as_i64(), want.heart_rate.map(i64::from));
+        assert_eq!(got.get("elevation").and_then(Value::as_f64), want.elevation);
+    }
+
+    // The coach keeps exactly the granted scopes, on both subjects.
+    let list = body(app.get("/api/v1/users/", &coach).await).await;
+    let kim_row = list.as_array().unwrap().iter().find(|u| u["id"] == kim.as_str()).expect("kim is shared");
+    assert_eq!(kim_row["scopes"], json!(["data:read"]));
+    assert_eq!(app.get(&format!("/api/v1/users/{kim}/activities"), &coach).await.status(), StatusCode::OK);
+    let write = app
+        .post_json(
+            &format!("/api/v1/users/{kim}/activities"),
+            Some(&coach),
+            &json!({"name": "x", "sport": "y", "started_at": "2026-11-28T07:00:00Z"}),
+        )
+        .await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN, "read-only stays read-only");
+    assert_eq!(app.get(&format!("/api/v1/users/{kim}"), &coach).await.status(), StatusCode::NOT_FOUND);
+    let shares = body(app.get("/api/v1/shares/", &ada).await).await;
+    assert_eq!(shares["granted"].as_array().unwrap().len(), 2, "Ada's and Kim's shares: {shares}");
+
+    // Bob, another parent, still sees none of Ada's children.
+    assert_eq!(app.get(&format!("/api/v1/users/{kim}"), &bob).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(body(app.get("/api/v1/users/", &bob).await).await.as_array().unwrap().len(), 2, "Bob and Bo");
+
+    // And the new rules work on the old rows: deleting Ada's account takes
+    // the children she managed alone, with their data.
+    let res = app
+        .request(reqwest::Method::DELETE, "/api/v1/auth/me", Some(&ada))
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let left = app.pool.get().unwrap().run(|c| persistence::users::rows_naming(c, kim.parse().unwrap())).unwrap();
+    assert_eq!(left, 0, "no row names Kim");
+}
+
+#[actix_rt::test]
+async fn a_database_of_one_manager_each_migrates_with_every_row_and_right_on_postgres() {
+    migrates_every_row_and_right(Backend::Postgres).await;
+}
+
+#[actix_rt::test]
+async fn a_database_of_one_manager_each_migrates_with_every_row_and_right_on_sqlite() {
+    migrates_every_row_and_right(Backend::Sqlite).await;
+}
