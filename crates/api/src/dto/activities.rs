@@ -54,20 +54,26 @@ request! {
     }
 }
 
-/// One GPS fix, as the wire writes it.
-#[derive(Debug, Clone, serde::Deserialize, Serialize, ToSchema)]
-#[schema(as = TracePoint)]
-pub struct TracePointDto {
-    pub time: DateTime<Utc>,
-    #[schema(minimum = -90.0, maximum = 90.0)]
-    pub lat: f64,
-    #[schema(minimum = -180.0, maximum = 180.0)]
-    pub lon: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub elevation: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 20, maximum = 300)]
-    pub heart_rate: Option<i32>,
+// A trace's points are read by serde's own derive while they are good (see
+// `dto::Trace`), and through the shape, every fault listed, once serde
+// refuses them. The bounds are checked by the domain (`check_trace`) on
+// either path, not by validator.
+request! {
+    /// One GPS fix, as the wire writes it.
+    #[derive(Clone, serde::Deserialize, Serialize)]
+    #[schema(as = TracePoint)]
+    pub struct TracePointDto {
+        pub time: DateTime<Utc> = Required,
+        #[schema(minimum = -90.0, maximum = 90.0)]
+        pub lat: f64 = Required,
+        #[schema(minimum = -180.0, maximum = 180.0)]
+        pub lon: f64 = Required,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub elevation: Option<f64> = Defaulted,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(minimum = 20, maximum = 300)]
+        pub heart_rate: Option<i32> = Defaulted,
+    }
 }
 
 impl From<&domain::TracePoint> for TracePointDto {

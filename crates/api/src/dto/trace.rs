@@ -1,12 +1,14 @@
-//! A trace body: up to 100,000 points, read fast when good and walked
-//! value by value, to list every fault, when not.
+//! A trace body: up to 100,000 points, read fast by serde when good and,
+//! to list every fault when not, point by point through the shape that
+//! `TracePointDto`'s declaration gives.
 
 use chrono::Utc;
 use serde_json::Value;
 
 use super::TracePointDto;
 use crate::error::FieldError;
-use crate::validation::{nullable, Fields, FromJson};
+use crate::validation::body::read_object;
+use crate::validation::FromJson;
 
 /// Whether a JSON text may hold an escaped NUL (`\u0000`, any case): a
 /// scan of the backslashes, which a trace has none of.
@@ -92,7 +94,6 @@ impl FromJson for Trace {
     }
 
     fn from_json(body: &Value) -> Result<Self, Vec<FieldError>> {
-        use crate::validation::{datetime, int_at_least, number};
         use crate::Loc;
         let Some(items) = body.as_array() else {
             return Err(vec![FieldError::new(vec![Loc::from("body")], "list_type", "Input should be a valid list")]);
@@ -113,56 +114,32 @@ impl FromJson for Trace {
             let mut mark = |field| {
                 stand_ins.insert((i, field));
             };
-            let f = Fields::at(item, vec![Loc::from("body"), Loc::Index(i)]);
-            let (time, lat, lon, elevation, heart_rate) = match f {
-                Ok(mut f) => {
-                    let fields = (
-                        f.required("time", datetime),
-                        f.required("lat", number),
-                        f.required("lon", number),
-                        f.optional("elevation", nullable(number)),
-                        f.optional("heart_rate", nullable(int_at_least(i64::MIN))),
-                    );
-                    if let Err(e) = f.finish(|| ()) {
-                        errors.extend(e);
-                    }
-                    fields
-                }
-                Err(e) => {
-                    errors.extend(e);
-                    (None, None, None, None, None)
-                }
-            };
-            let time = time.unwrap_or_else(|| {
+            let p = read_object::<TracePointDto>(item, vec![Loc::from("body"), Loc::Index(i)], &mut errors);
+            let time = p.time.unwrap_or_else(|| {
                 mark("time");
                 last_time
             });
             last_time = time;
-            let point = domain::TracePoint {
+            let point = TracePointDto {
                 time,
-                lat: lat.unwrap_or_else(|| {
+                lat: p.lat.unwrap_or_else(|| {
                     mark("lat");
                     0.0
                 }),
-                lon: lon.unwrap_or_else(|| {
+                lon: p.lon.unwrap_or_else(|| {
                     mark("lon");
                     0.0
                 }),
-                elevation: elevation
-                    .unwrap_or_else(|| {
-                        mark("elevation");
-                        None
-                    })
-                    .flatten(),
-                heart_rate: heart_rate
-                    .unwrap_or_else(|| {
-                        mark("heart_rate");
-                        None
-                    })
-                    .flatten()
-                    .map(|h| h.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32),
+                elevation: p.elevation.unwrap_or_else(|| {
+                    mark("elevation");
+                    None
+                }),
+                heart_rate: p.heart_rate.unwrap_or_else(|| {
+                    mark("heart_rate");
+                    None
+                }),
             };
-            points.push(point);
+            points.push(point.into());
         }
         errors.extend(trace_faults(&points).into_iter().filter(|e| match (&e.loc[1], &e.loc[2]) {
             (Loc::Index(i), Loc::Name(field)) => !stand_ins.contains(&(*i, field.as_str())),
