@@ -247,9 +247,9 @@ managed_ids() { # backend
   local emails="" i
   for i in $(seq 1 "$TOKENS"); do emails+="${emails:+,}'bench$i@example.org'"; done
   if [ "$1" = postgres ]; then
-    psql_db -At -F ' ' -c "SELECT a.email_normalized, m.id FROM users a JOIN users m ON m.manager_id = a.id WHERE a.email_normalized IN ($emails) ORDER BY 1, m.registered_at"
+    psql_db -At -F ' ' -c "SELECT a.email_normalized, m.id FROM users a JOIN user_managers um ON um.manager_id = a.id JOIN users m ON m.id = um.user_id WHERE a.email_normalized IN ($emails) ORDER BY 1, m.registered_at"
   else
-    sqlite_db -separator ' ' "SELECT a.email_normalized, lower(hex(m.id)) FROM users a JOIN users m ON m.manager_id = a.id WHERE a.email_normalized IN ($emails) ORDER BY 1, m.registered_at" |
+    sqlite_db -separator ' ' "SELECT a.email_normalized, lower(hex(m.id)) FROM users a JOIN user_managers um ON um.manager_id = a.id JOIN users m ON m.id = um.user_id WHERE a.email_normalized IN ($emails) ORDER BY 1, m.registered_at" |
       awk '{h = $2; print $1, substr(h,1,8) "-" substr(h,9,4) "-" substr(h,13,4) "-" substr(h,17,4) "-" substr(h,21,12)}'
   fi
 }

@@ -21,13 +21,20 @@ CREATE OR REPLACE FUNCTION bench_id(kind text, i bigint) RETURNS uuid
 
 \set accounts (:callers + :writers + :fill_accounts)
 
-INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, manager_id, registered_at)
+INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, registered_at)
 SELECT bench_id('account', a), 'bench' || a || '@example.org', 'bench' || a || '@example.org', :'hash',
-       'Caller', a::text, false, NULL, now() - interval '60 days' + a * interval '1 millisecond'
+       'Caller', a::text, false, now() - interval '60 days' + a * interval '1 millisecond'
 FROM generate_series(1, :accounts) a;
 
-INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, manager_id, registered_at)
-SELECT bench_id('managed', (a - 1) * 5 + j), NULL, NULL, NULL, 'Kid', j::text, false, bench_id('account', a),
+INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, registered_at)
+SELECT bench_id('managed', (a - 1) * 5 + j), NULL, NULL, NULL, 'Kid', j::text, false,
+       now() - interval '30 days' + a * interval '1 millisecond' + j * interval '1 second'
+FROM generate_series(1, :accounts) a, generate_series(1, 5) j
+WHERE a <= :callers OR a > :callers + :writers;
+
+-- Each managed user's one manager (C1's relation).
+INSERT INTO user_managers (user_id, manager_id, since)
+SELECT bench_id('managed', (a - 1) * 5 + j), bench_id('account', a),
        now() - interval '30 days' + a * interval '1 millisecond' + j * interval '1 second'
 FROM generate_series(1, :accounts) a, generate_series(1, 5) j
 WHERE a <= :callers OR a > :callers + :writers;

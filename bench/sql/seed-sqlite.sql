@@ -17,13 +17,19 @@ SELECT (acc.i - 1) * 5 + j.value, acc.i, j.value, randomblob(16)
 FROM acc, generate_series(1, 5) j
 WHERE acc.i <= {{callers}} OR acc.i > {{callers}} + {{writers}};
 
-INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, manager_id, registered_at)
-SELECT acc.id, 'bench' || acc.i || '@example.org', 'bench' || acc.i || '@example.org', '{{hash}}', 'Caller', acc.i, 0, NULL,
+INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, registered_at)
+SELECT acc.id, 'bench' || acc.i || '@example.org', 'bench' || acc.i || '@example.org', '{{hash}}', 'Caller', acc.i, 0,
        strftime('%Y-%m-%dT%H:%M:%S', 'now', '-60 days', '+' || (acc.i / 1000) || ' seconds') || printf('.%06dZ', (acc.i % 1000) * 1000)
 FROM acc;
 
-INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, manager_id, registered_at)
-SELECT man.id, NULL, NULL, NULL, 'Kid', man.j, 0, acc.id,
+INSERT INTO users (id, email, email_normalized, password_hash, first_name, last_name, admin, registered_at)
+SELECT man.id, NULL, NULL, NULL, 'Kid', man.j, 0,
+       strftime('%Y-%m-%dT%H:%M:%S', 'now', '-30 days', '+' || (man.a / 1000 + man.j) || ' seconds') || printf('.%06dZ', (man.a % 1000) * 1000)
+FROM man JOIN acc ON acc.i = man.a;
+
+-- Each managed user's one manager (C1's relation).
+INSERT INTO user_managers (user_id, manager_id, since)
+SELECT man.id, acc.id,
        strftime('%Y-%m-%dT%H:%M:%S', 'now', '-30 days', '+' || (man.a / 1000 + man.j) || ' seconds') || printf('.%06dZ', (man.a % 1000) * 1000)
 FROM man JOIN acc ON acc.i = man.a;
 

@@ -179,17 +179,17 @@ pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<Use
     Ok(rows.into_iter().map(User::from).collect())
 }
 
-/// Applies `changes` and returns the user as it now is.
+/// Applies `changes` and returns the user as it now is. Two statements:
+/// run it in a transaction (the API's write hop is one), so the answer is
+/// the row this change made.
 pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges) -> Result<User, StoreError> {
-    conn.transaction(|conn| {
-        if changes.first_name.is_some() || changes.last_name.is_some() {
-            let n = diesel::update(users::table.find(DbId::from(id))).set(changes).execute(conn)?;
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
+    if changes.first_name.is_some() || changes.last_name.is_some() {
+        let n = diesel::update(users::table.find(DbId::from(id))).set(changes).execute(conn)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
         }
-        find(conn, id)?.ok_or(StoreError::NotFound)
-    })
+    }
+    find(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 /// Deletes a user and everything that names them (through the foreign
