@@ -22,8 +22,8 @@ use std::time::Instant;
 
 use actix_web::web;
 use chrono::{DateTime, Utc};
-use domain::access::{self, Relation, ShareRole};
-use domain::{Scope, SessionId, Share, ShareId, User, UserId};
+use domain::access::{self, InvitationRole, Relation, ShareRole};
+use domain::{Invitation, InvitationId, Scope, SessionId, Share, ShareId, User, UserId};
 use persistence::{sessions, AnyConnection};
 
 use crate::error::Resource;
@@ -53,6 +53,8 @@ pub enum On {
     User(Option<UserId>, Need),
     /// A live share (`None`: a malformed id).
     Share(Option<ShareId>),
+    /// A live invitation to co-manage (`None`: a malformed id).
+    Invitation(Option<InvitationId>),
 }
 
 impl On {
@@ -66,6 +68,11 @@ impl On {
         On::Share(raw.parse().ok())
     }
 
+    /// The invitation of a path's `{invitation_id}`.
+    pub fn invitation(raw: &str) -> On {
+        On::Invitation(raw.parse().ok())
+    }
+
     /// The 404 of what this names, when it is missing.
     fn not_found(self) -> ApiError {
         match self {
@@ -73,6 +80,7 @@ impl On {
             On::Caller => ApiError::invalid_token(),
             On::User(..) => ApiError::NotFound(Resource::User),
             On::Share(_) => ApiError::NotFound(Resource::Share),
+            On::Invitation(_) => ApiError::NotFound(Resource::Invitation),
         }
     }
 }
@@ -90,6 +98,9 @@ pub struct Access {
     pub relation: Relation,
     /// For [`On::Share`]: the share, and what the caller may do with it.
     pub share: Option<(Share, ShareRole)>,
+    /// For [`On::Invitation`]: the invitation, and how the caller stands
+    /// to it; its user is the subject.
+    pub invitation: Option<(Invitation, InvitationRole)>,
     /// The request's time: what expiry is judged at.
     pub now: DateTime<Utc>,
 }
@@ -104,8 +115,15 @@ impl Access {
         now: DateTime<Utc>,
     ) -> Result<Access, ApiError> {
         let me = caller.id;
-        let access =
-            |subject, relation, share| Access { caller: caller.clone(), session, subject, relation, share, now };
+        let access = |subject, relation, share| Access {
+            caller: caller.clone(),
+            session,
+            subject,
+            relation,
+            share,
+            invitation: None,
+            now,
+        };
         match on {
             On::Caller => Ok(access(caller.clone(), Relation::Itself, None)),
             On::User(None, _) | On::Share(None) => Err(on.not_found()),
@@ -133,6 +151,15 @@ impl Access {
                     .map_err(|e| ApiError::refused(e, Resource::Share))?;
                 let relation = Relation::of(me, subject.id, managers, &[share.grant()], now);
                 Ok(access(subject, relation, Some((share, role))))
+            }
+            On::Invitation(None) => Err(on.not_found()),
+            On::Invitation(Some(id)) => {
+                let (invitation, subject, managers) =
+                    persistence::invitations::find_live(conn, me, id, now)?.ok_or(on.not_found())?;
+                let role = access::invitation_role(me, invitation.invitee, managers)
+                    .map_err(|e| ApiError::refused(e, Resource::Invitation))?;
+                let relation = Relation::of(me, subject.id, managers, &[], now);
+                Ok(Access { invitation: Some((invitation, role)), ..access(subject, relation, None) })
             }
         }
     }

@@ -63,6 +63,10 @@ pub enum Resource {
     User,
     Activity,
     Share,
+    /// A manager of the user a path names (C1).
+    Manager,
+    /// A live invitation to co-manage (C1).
+    Invitation,
     /// No account has the e-mail a request names (a share's grantee).
     Account,
     /// A path no route serves.
@@ -75,6 +79,8 @@ impl Resource {
             Resource::User => "User not found",
             Resource::Activity => "Activity not found",
             Resource::Share => "Share not found",
+            Resource::Manager => "Manager not found",
+            Resource::Invitation => "Invitation not found",
             Resource::Account => "No account has that e-mail",
             Resource::Path => "Not Found",
         }
@@ -242,6 +248,8 @@ fn conflict_detail(what: &str) -> &str {
     match what {
         "email" => "Email already registered",
         "share" => "The grantee already holds a share on this user",
+        "manager" => "That account already manages this user",
+        "invitation" => "That account already holds a live invitation for this user",
         other => other,
     }
 }

@@ -21,12 +21,14 @@ use crate::dto;
         dto::ManagedUserUpdate, dto::RegisterRequest, dto::PasswordChange, dto::AccountDelete,
         dto::TokenResponse, dto::HttpErrorDoc, dto::ValidationErrorDoc, dto::HttpValidationErrorDoc,
         dto::ShareResponse, dto::SharesList, dto::ShareCreate, dto::ShareUpdate,
-        dto::ActivityResponse, dto::ActivityCreate, dto::TracePointDto)),
+        dto::ActivityResponse, dto::ActivityCreate, dto::TracePointDto,
+        dto::Manager, dto::Invitation, dto::InvitationsList, dto::ManagerInvite)),
     modifiers(&SecuritySchemes),
     tags((name = "users", description = "Part A: the published Users API"),
          (name = "auth", description = "Accounts and sign-in"),
          (name = "shares", description = "Sharing a user's data with scopes"),
          (name = "activities", description = "Activities and traces: the data scopes protect"),
+         (name = "managers", description = "Several managers of a managed user, and invitations"),
          (name = "operations", description = "Health and readiness")),
 )]
 struct ApiDoc;

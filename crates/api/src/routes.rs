@@ -1,5 +1,7 @@
 pub mod activities;
 pub mod auth;
 pub mod health;
+pub mod invitations;
+pub mod managers;
 pub mod shares;
 pub mod users;

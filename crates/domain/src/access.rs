@@ -161,6 +161,30 @@ pub fn share_role(
     }
 }
 
+/// What the caller may do with a live invitation: its invitee accept or
+/// decline it, any manager of its user withdraw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationRole {
+    Invitee,
+    Manager,
+}
+
+/// How `caller` stands to a live invitation for `invitee` on a user with
+/// `managers`; anyone else (its sender too, once no longer a manager) may
+/// not know it exists. A user that is no longer managed (claimed
+/// meanwhile) has no invitations to act on.
+pub fn invitation_role(caller: UserId, invitee: UserId, managers: Managers) -> Result<InvitationRole, AccessError> {
+    if !managers.any {
+        Err(AccessError::NoAccess)
+    } else if caller == invitee {
+        Ok(InvitationRole::Invitee)
+    } else if managers.caller {
+        Ok(InvitationRole::Manager)
+    } else {
+        Err(AccessError::NoAccess)
+    }
+}
+
 /// Whether a manager may leave a user: not when it is the last one (the
 /// user would be managed by no one; delete it, or let it take over).
 pub fn may_leave(managers_left_after: usize) -> Result<(), LeaveError> {
@@ -291,6 +315,18 @@ mod tests {
         assert_eq!(may_manage(Managers::of(me, &[other, me])), Ok(()), "one of several");
         assert_eq!(may_manage(Managers::of(me, &[other])), Err(AccessError::NoAccess));
         assert_eq!(may_manage(Managers::of(me, &[])), Err(AccessError::NoAccess), "an account is managed by no one");
+    }
+
+    #[test]
+    fn an_invitation_is_for_its_invitee_and_the_users_managers() {
+        let (me, other, invitee) = (UserId::new(), UserId::new(), UserId::new());
+        let mine = Managers::of(me, &[me]);
+        let theirs = Managers::of(me, &[other]);
+        assert_eq!(invitation_role(me, me, theirs), Ok(InvitationRole::Invitee), "addressed to me");
+        assert_eq!(invitation_role(me, invitee, mine), Ok(InvitationRole::Manager), "on a user I manage");
+        assert_eq!(invitation_role(me, invitee, Managers::of(me, &[other, me])), Ok(InvitationRole::Manager));
+        assert_eq!(invitation_role(me, invitee, theirs), Err(AccessError::NoAccess), "someone else's");
+        assert_eq!(invitation_role(me, me, Managers::default()), Err(AccessError::NoAccess), "the user was claimed");
     }
 
     #[test]

@@ -67,3 +67,7 @@ id_type!(
     /// The id of an activity (a run, a ride, a swim).
     ActivityId
 );
+id_type!(
+    /// The id of an invitation to co-manage a user (C1).
+    InvitationId
+);

@@ -21,6 +21,7 @@ pub mod access;
 mod activity;
 mod email;
 mod ids;
+mod invitation;
 mod name;
 mod password;
 mod scope;
@@ -32,7 +33,8 @@ mod user;
 
 pub use activity::{check_trace, Activity, ActivityName, PointError, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
-pub use ids::{ActivityId, SessionId, ShareId, UserId};
+pub use ids::{ActivityId, InvitationId, SessionId, ShareId, UserId};
+pub use invitation::{Invitation, INVITATION_LIFETIME};
 pub use name::{PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};
 pub use scope::{Scope, ScopeError, ScopeSet};

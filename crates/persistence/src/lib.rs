@@ -15,6 +15,7 @@ pub mod activities;
 mod backend;
 mod connection;
 mod error;
+pub mod invitations;
 mod manager;
 pub mod managers;
 mod migrate;

@@ -64,7 +64,7 @@ macro_rules! id_conversions {
         }
     )*};
 }
-id_conversions!(domain::UserId, domain::ShareId, domain::SessionId, domain::ActivityId);
+id_conversions!(domain::UserId, domain::ShareId, domain::SessionId, domain::ActivityId, domain::InvitationId);
 
 impl From<DateTime<Utc>> for DbTime {
     fn from(t: DateTime<Utc>) -> Self {

@@ -11,7 +11,7 @@ use domain::{ActivityId, ActivityName, PersonName, ScopeSet, Sport, TracePoint};
 use persistence::activities::{self, NewActivity};
 use persistence::testing::TestDb;
 use persistence::users::NameChanges;
-use persistence::{now, sessions, shares, users, AnyConnection, StoreError};
+use persistence::{invitations, now, sessions, shares, users, AnyConnection, StoreError};
 
 const LARGE: [&str; 8] =
     ["users", "sessions", "shares", "activities", "activity_traces", "user_managers", "invitations", "claim_codes"];
@@ -165,6 +165,16 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("managers::count", scanned_by(cn, ob, |c| persistence::managers::count(c, k)));
     check("managers::lock_users", scanned_by(cn, ob, |c| persistence::managers::lock_users(c, &[k])));
     check("managers::managed_alone", scanned_by(cn, ob, |c| persistence::managers::managed_alone(c, a, &[k])));
+    let account = |c: &mut AnyConnection, email: &str| users::find_account_by_email(c, email).unwrap().unwrap().0.id;
+    let (other, third) = (account(cn, "user8@example.org"), account(cn, "user9@example.org"));
+    let declined = invitations::create(cn, k, co, a, t).unwrap();
+    let accepted = invitations::create(cn, k, other, a, t).unwrap();
+    check("invitations::create", scanned_by(cn, ob, |c| invitations::create(c, k, third, a, t)));
+    check("invitations::find_live", scanned_by(cn, ob, |c| invitations::find_live(c, co, declined.id, t)));
+    check("invitations::received_by", scanned_by(cn, ob, |c| invitations::received_by(c, co, t)));
+    check("invitations::sent_on", scanned_by(cn, ob, |c| invitations::sent_on(c, a, t)));
+    check("invitations::delete", scanned_by(cn, ob, |c| invitations::delete(c, declined.id)));
+    check("invitations::accept", scanned_by(cn, ob, |c| invitations::accept(c, accepted.id, other, t)));
     check("managers::add", scanned_by(cn, ob, |c| persistence::managers::add(c, k, co, t)));
     check("managers::remove", scanned_by(cn, ob, |c| persistence::managers::remove(c, k, co)));
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));

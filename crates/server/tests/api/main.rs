@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod faults;
 mod limits;
+mod managers;
 mod migration;
 mod nul;
 mod openapi;
