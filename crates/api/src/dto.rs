@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 mod activities;
 mod auth;
+mod claims;
 mod errors;
 mod shares;
 mod trace;
@@ -17,6 +18,7 @@ mod users;
 
 pub use activities::{ActivityCreate, ActivityResponse, TracePointDto};
 pub use auth::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse};
+pub use claims::{ClaimCodeCreate, ClaimCodeResponse, ClaimRequest, KeepScopes};
 pub use errors::{HttpErrorDoc, HttpValidationErrorDoc, ValidationErrorDoc};
 pub use shares::{ShareCreate, ShareResponse, ShareUpdate, SharesList};
 pub use trace::Trace;

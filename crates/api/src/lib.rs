@@ -28,7 +28,7 @@ pub use state::{blocking, ApiConfig, AppState, Db};
 /// what serves it, what lists it in the OpenAPI document
 /// ([`openapi::document`]), and what the `Allow` of a 405 is read from.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use routes::{activities, auth, health, shares, users};
+    use routes::{activities, auth, claims, health, shares, users};
     cfg.service(health::healthz).service(health::readyz).service(
         utoipa_actix_web::scope("/api/v1")
             .service(users::list_users)
@@ -51,7 +51,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(activities::get_activity)
             .service(activities::delete_activity)
             .service(activities::put_trace)
-            .service(activities::get_trace),
+            .service(activities::get_trace)
+            .service(claims::issue_claim_code)
+            .service(claims::void_claim_code)
+            .service(claims::redeem_claim_code),
     );
 }
 
