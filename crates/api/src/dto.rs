@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 mod activities;
 mod auth;
+mod claims;
 mod errors;
 mod managers;
 mod shares;
@@ -18,6 +19,7 @@ mod users;
 
 pub use activities::{ActivityCreate, ActivityResponse, TracePointDto};
 pub use auth::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse};
+pub use claims::{ClaimCodeCreate, ClaimCodeResponse, ClaimRequest, KeepScopes};
 pub use errors::{HttpErrorDoc, HttpValidationErrorDoc, ValidationErrorDoc};
 pub use managers::{Invitation, InvitationsList, Manager, ManagerInvite};
 pub use shares::{ShareCreate, ShareResponse, ShareUpdate, SharesList};

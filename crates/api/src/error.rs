@@ -71,6 +71,8 @@ pub enum Resource {
     Account,
     /// A path no route serves.
     Path,
+    /// A claim code that is unknown, used, voided or expired (C2).
+    ClaimCode,
 }
 
 impl Resource {
@@ -83,6 +85,7 @@ impl Resource {
             Resource::Invitation => "Invitation not found",
             Resource::Account => "No account has that e-mail",
             Resource::Path => "Not Found",
+            Resource::ClaimCode => "Claim code not found",
         }
     }
 }

@@ -1,5 +1,6 @@
 pub mod activities;
 pub mod auth;
+pub mod claims;
 pub mod health;
 pub mod invitations;
 pub mod managers;

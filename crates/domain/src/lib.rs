@@ -19,6 +19,7 @@
 
 pub mod access;
 mod activity;
+pub mod claim;
 mod email;
 mod ids;
 mod invitation;

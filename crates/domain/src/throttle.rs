@@ -21,6 +21,13 @@ pub fn client_key(address: &str) -> String {
     format!("client:{}", escape(address))
 }
 
+/// The key a client address's failed claim-code redemptions (C2) are
+/// counted under: apart from its failed sign-ins, so that one does not
+/// lock out the other.
+pub fn claim_client_key(address: &str) -> String {
+    format!("claim-client:{}", escape(address))
+}
+
 /// Keys are stored as text, and a key comes from what a client sent. `%`
 /// and every control character are percent-escaped: the key never holds a
 /// NUL (which PostgreSQL's `text` cannot store) and two different inputs
@@ -91,6 +98,7 @@ mod tests {
         assert_eq!(account_key("a%00@b.c"), "account:a%2500@b.c", "an escape typed by hand is escaped again");
         assert_eq!(client_key("203.0.113.7"), "client:203.0.113.7");
         assert_eq!(client_key("x\u{85}y"), "client:x%C2%85y");
+        assert_eq!(claim_client_key("203.0.113.7"), "claim-client:203.0.113.7");
         assert!(!account_key("\0\0").contains('\0'));
     }
 

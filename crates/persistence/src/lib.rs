@@ -13,6 +13,7 @@
 pub mod access;
 pub mod activities;
 mod backend;
+pub mod claims;
 mod connection;
 mod error;
 pub mod invitations;

@@ -207,6 +207,18 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// [`delete`] of a user that is still managed: `NotFound` when it is not
+/// (any more). On PostgreSQL a delete that waited on the row of a user
+/// being claimed (C2) would otherwise go on and delete the account it has
+/// just become; this way it finds an account and answers 404.
+pub fn delete_managed(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
+    let n = diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
 /// Deletes an account and the users it manages alone, each with all their
 /// data; the users it manages with others stay, with one manager fewer.
 /// Run it in a transaction. On PostgreSQL the managed users' rows are

@@ -11,7 +11,7 @@ use domain::{ActivityId, ActivityName, PersonName, ScopeSet, Sport, TracePoint};
 use persistence::activities::{self, NewActivity};
 use persistence::testing::TestDb;
 use persistence::users::NameChanges;
-use persistence::{invitations, now, sessions, shares, users, AnyConnection, StoreError};
+use persistence::{claims, invitations, now, sessions, shares, users, AnyConnection, StoreError};
 
 const LARGE: [&str; 8] =
     ["users", "sessions", "shares", "activities", "activity_traces", "user_managers", "invitations", "claim_codes"];
@@ -177,6 +177,22 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("invitations::accept", scanned_by(cn, ob, |c| invitations::accept(c, accepted.id, other, t)));
     check("managers::add", scanned_by(cn, ob, |c| persistence::managers::add(c, k, co, t)));
     check("managers::remove", scanned_by(cn, ob, |c| persistence::managers::remove(c, k, co)));
+    let kai = users::create_managed(cn, a, &PersonName::parse("Kai").unwrap(), None, t).unwrap();
+    persistence::managers::add(cn, kai.id, co, t).unwrap();
+    shares::create(cn, kai.id, co, ScopeSet::ALL, None, t).unwrap();
+    let week = t + Duration::days(7);
+    check("claims::issue", scanned_by(cn, ob, |c| claims::issue(c, kai.id, a, b"one", ScopeSet::ALL, t, week)));
+    check("claims::find_live", scanned_by(cn, ob, |c| claims::find_live(c, b"one", t)));
+    check("claims::void", scanned_by(cn, ob, |c| claims::void(c, kai.id)));
+    claims::issue(cn, kai.id, a, b"two", ScopeSet::ALL, t, week).unwrap();
+    let email = domain::Email::parse("kai@example.org").unwrap();
+    let given = claims::Credentials { email: &email, password_hash: "x" };
+    check(
+        "claims::redeem",
+        scanned_by(cn, ob, |c| persistence::transaction(c, |c| claims::redeem(c, b"two", &given, t))),
+    );
+    let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t).unwrap();
+    check("users::delete_managed (cascades)", scanned_by(cn, ob, |c| users::delete_managed(c, kit.id)));
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));
     check("users::delete_account (cascades)", scanned_by(cn, ob, |c| users::delete_account(c, a)));
     assert!(failures.is_empty(), "sequential scans of large tables:\n{}", failures.join("\n"));

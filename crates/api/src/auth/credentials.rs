@@ -89,8 +89,8 @@ pub async fn read(
     Err(ApiError::Validation(errors))
 }
 
-/// The client address a sign-in is throttled by.
-fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+/// The client address a sign-in (or a claim) is throttled by.
+pub(crate) fn client_address(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     let forwarded = trust_forwarded_for
         .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
         .flatten()

@@ -165,8 +165,9 @@ pub async fn delete_managed_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    // A concurrent delete may have won: then this one is a 404 too.
+    // A concurrent delete may have won: then this one is a 404 too. So may
+    // a concurrent claim (C2): the user is an account now, and not deleted.
     let on = On::user(&path, Need::Manage);
-    state.db.write_as(&caller, Ok(()), on, |c, access, ()| Ok(users::delete(c, access.subject.id)?)).await?;
+    state.db.write_as(&caller, Ok(()), on, |c, access, ()| Ok(users::delete_managed(c, access.subject.id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,7 @@ mod activities;
 mod auth;
 mod authorization;
 mod batch;
+mod claims;
 mod cli;
 mod concurrency;
 mod faults;

@@ -1,0 +1,186 @@
+//! Claim codes (C2): the one live code per managed user, stored only as a
+//! keyed hash, and the redemption that turns the user into an account in
+//! place.
+//!
+//! Every statement here is on an index: `claim_codes`' primary key
+//! (`user_id`) or its unique `code_hash`, `users`' primary key and unique
+//! `email_normalized`, `shares`' unique (subject, grantee), `user_managers`'
+//! primary key and `invitations`' unique (user, invitee).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use domain::claim::{self, Keep};
+use domain::{Email, ScopeSet, ShareId, User, UserId};
+
+use crate::schema::{claim_codes, invitations, shares, user_managers, users};
+use crate::types::{DbId, DbTime};
+use crate::{managers, AnyConnection, StoreError};
+
+/// A live code, found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveCode {
+    pub user: UserId,
+    pub keep_scopes: ScopeSet,
+    pub issued_by: UserId,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Gives `user` a code (its hash) issued by `issued_by`, replacing any it
+/// had: one live code per user. Run it in a transaction.
+pub fn issue(
+    conn: &mut AnyConnection,
+    user: UserId,
+    issued_by: UserId,
+    code_hash: &[u8],
+    keep_scopes: ScopeSet,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    void(conn, user)?;
+    diesel::insert_into(claim_codes::table)
+        .values((
+            claim_codes::user_id.eq(DbId::from(user)),
+            claim_codes::code_hash.eq(code_hash),
+            claim_codes::keep_scopes.eq(keep_scopes.to_storage()),
+            claim_codes::issued_by.eq(DbId::from(issued_by)),
+            claim_codes::created_at.eq(DbTime::from(now)),
+            claim_codes::expires_at.eq(DbTime::from(expires_at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Voids `user`'s code. Whether there was one.
+pub fn void(conn: &mut AnyConnection, user: UserId) -> Result<bool, StoreError> {
+    let n = diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(DbId::from(user)))).execute(conn)?;
+    Ok(n > 0)
+}
+
+/// The code with this hash, when it is still live at `now`.
+pub fn find_live(
+    conn: &mut AnyConnection,
+    code_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<LiveCode>, StoreError> {
+    let row: Option<(DbId, String, DbId, DbTime)> = claim_codes::table
+        .filter(claim_codes::code_hash.eq(code_hash))
+        .filter(claim_codes::expires_at.gt(DbTime::from(now)))
+        .select((claim_codes::user_id, claim_codes::keep_scopes, claim_codes::issued_by, claim_codes::expires_at))
+        .first(conn)
+        .optional()?;
+    row.map(|(user, keep, by, expires_at)| {
+        Ok(LiveCode {
+            user: user.into(),
+            keep_scopes: ScopeSet::from_storage(&keep)
+                .map_err(|_| StoreError::Corrupt(format!("the claim code of {} holds unknown scopes", user.0)))?,
+            issued_by: by.into(),
+            expires_at: expires_at.0,
+        })
+    })
+    .transpose()
+}
+
+/// The credentials a redemption gives.
+pub struct Credentials<'a> {
+    pub email: &'a Email,
+    pub password_hash: &'a str,
+}
+
+/// What a redemption did.
+#[derive(Debug, Clone)]
+pub struct Redeemed {
+    /// The account the user now is.
+    pub user: User,
+    /// The issuer of the code.
+    pub issued_by: UserId,
+    /// Per former manager, what it kept.
+    pub kept: Vec<(UserId, Keep)>,
+}
+
+/// Redeems the live code with this hash at `now`, in the caller's
+/// transaction: the managed user becomes an account with `credentials`,
+/// keeping its id and everything it has; each former manager gets the
+/// code's `keep_scopes` as a share with no end ([`domain::claim::keep`]);
+/// its managers, invitations and codes go.
+///
+/// `NotFound` when no live code has this hash (unknown, used, voided,
+/// expired, or its user deleted meanwhile); `Conflict("email")` when the
+/// e-mail is taken: then the caller's transaction rolls back and the code
+/// stays. On PostgreSQL the user's row is locked first, as every change of
+/// who manages a user does ([`managers::lock_users`]): a second redemption
+/// of the code then finds it gone, and a delete of the user waits for this
+/// one (and then finds an account: see `users::delete_managed`).
+pub fn redeem(
+    conn: &mut AnyConnection,
+    code_hash: &[u8],
+    credentials: &Credentials<'_>,
+    now: DateTime<Utc>,
+) -> Result<Redeemed, StoreError> {
+    let code = find_live(conn, code_hash, now)?.ok_or(StoreError::NotFound)?;
+    let user = DbId::from(code.user);
+    managers::lock_users(conn, &[code.user])?;
+    // Taken under the lock: of two redemptions, the second finds nothing.
+    let taken = diesel::delete(
+        claim_codes::table
+            .filter(claim_codes::code_hash.eq(code_hash))
+            .filter(claim_codes::user_id.eq(user))
+            .filter(claim_codes::expires_at.gt(DbTime::from(now))),
+    )
+    .execute(conn)?;
+    if taken == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let n = diesel::update(users::table.find(user).filter(users::email.is_null()))
+        .set((
+            users::email.eq(credentials.email.as_str()),
+            users::email_normalized.eq(credentials.email.normalized()),
+            users::password_hash.eq(credentials.password_hash),
+        ))
+        .execute(conn)
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict(_) => StoreError::Conflict("email"),
+            other => other,
+        })?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+
+    let former: Vec<UserId> = managers::of_user(conn, code.user)?.into_iter().map(|(m, _)| m.id).collect();
+    let ids: Vec<DbId> = former.iter().copied().map(DbId::from).collect();
+    let held: Vec<(DbId, DbId)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        shares::table
+            .filter(shares::subject_id.eq(user))
+            .filter(shares::grantee_id.eq_any(&ids))
+            .select((shares::grantee_id, shares::id))
+            .load(conn)?
+    };
+    let mut kept = Vec::with_capacity(former.len());
+    for manager in former {
+        let share = held.iter().find(|(g, _)| UserId::from(*g) == manager).map(|(_, id)| ShareId::from(*id));
+        let plan = claim::keep(code.keep_scopes, share);
+        match plan {
+            Keep::Nothing => {}
+            Keep::Create(scopes) => {
+                crate::shares::create(conn, code.user, manager, scopes, None, now)?;
+            }
+            Keep::Replace(id, scopes) => {
+                crate::shares::update(conn, id, scopes, Some(None))?;
+            }
+            Keep::Remove(id) => crate::shares::delete(conn, id)?,
+        }
+        kept.push((manager, plan));
+    }
+    diesel::delete(user_managers::table.filter(user_managers::user_id.eq(user))).execute(conn)?;
+    diesel::delete(invitations::table.filter(invitations::user_id.eq(user))).execute(conn)?;
+    diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user))).execute(conn)?;
+    let user = crate::users::find(conn, code.user)?.ok_or(StoreError::NotFound)?;
+    Ok(Redeemed { user, issued_by: code.issued_by, kept })
+}
+
+/// Every stored code's hash and kept scopes, for tests that check a code
+/// is stored only as a hash. Reads the whole table: not for requests.
+pub fn stored(conn: &mut AnyConnection) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
+    Ok(claim_codes::table.select((claim_codes::code_hash, claim_codes::keep_scopes)).load(conn)?)
+}
