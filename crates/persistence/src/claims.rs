@@ -184,3 +184,41 @@ pub fn redeem(
 pub fn stored(conn: &mut AnyConnection) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
     Ok(claim_codes::table.select((claim_codes::code_hash, claim_codes::keep_scopes)).load(conn)?)
 }
+
+/// A code as an export shows it: never its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub user: UserId,
+    pub keep_scopes: ScopeSet,
+    pub issued_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The codes on or issued by one of `users`. One statement.
+pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Issued>, StoreError> {
+    let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
+    let rows: Vec<(DbId, String, DbId, DbTime, DbTime)> = claim_codes::table
+        .filter(claim_codes::user_id.eq_any(&ids).or(claim_codes::issued_by.eq_any(&ids)))
+        .order((claim_codes::created_at.asc(), claim_codes::user_id.asc()))
+        .select((
+            claim_codes::user_id,
+            claim_codes::keep_scopes,
+            claim_codes::issued_by,
+            claim_codes::created_at,
+            claim_codes::expires_at,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(user, keep, by, created, expires)| {
+            Ok(Issued {
+                user: user.into(),
+                keep_scopes: ScopeSet::from_storage(&keep)
+                    .map_err(|_| StoreError::Corrupt("a claim code holds unknown scopes".into()))?,
+                issued_by: by.into(),
+                created_at: created.0,
+                expires_at: expires.0,
+            })
+        })
+        .collect()
+}

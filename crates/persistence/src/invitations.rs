@@ -210,3 +210,20 @@ pub fn delete(conn: &mut AnyConnection, id: InvitationId) -> Result<(), StoreErr
         _ => Ok(()),
     }
 }
+
+/// Every invitation on, to or from one of `users`, live or not (an export
+/// shows what is stored). One statement.
+pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Invitation>, StoreError> {
+    let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
+    let rows: Vec<InvitationRow> = invitations::table
+        .filter(
+            invitations::user_id
+                .eq_any(&ids)
+                .or(invitations::invitee_id.eq_any(&ids))
+                .or(invitations::invited_by.eq_any(&ids)),
+        )
+        .order((invitations::created_at.asc(), invitations::id.asc()))
+        .select(InvitationRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Invitation::from).collect())
+}

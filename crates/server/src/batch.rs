@@ -61,6 +61,8 @@ struct Loaded {
     shares: Vec<Share>,
     activities: Vec<(Activity, Vec<TracePoint>)>,
     managements: Vec<Management>,
+    invitations: Vec<domain::Invitation>,
+    claim_codes: Vec<persistence::claims::Issued>,
 }
 
 /// One user's part of an export, from data loaded for all at once.
@@ -78,6 +80,21 @@ fn data_json(user: &User, sign_ins: &[sessions::SessionInfo], loaded: &Loaded) -
         "user": user_json(user),
         "managers": managements(|m| (m.0, m.1)),
         "manages": managements(|m| (m.1, m.0)),
+        "invitations": loaded.invitations.iter()
+            .filter(|i| [i.user, i.invitee, i.invited_by].contains(&user.id))
+            .map(|i| json!({
+                "id": i.id, "user_id": i.user, "invitee_id": i.invitee, "invited_by_id": i.invited_by,
+                "created_at": i.created_at, "expires_at": i.expires_at,
+            }))
+            .collect::<Vec<_>>(),
+        // A claim code's hash is never exported (nor stored as the code).
+        "claim_codes": loaded.claim_codes.iter()
+            .filter(|c| c.user == user.id || c.issued_by == user.id)
+            .map(|c| json!({
+                "user_id": c.user, "issued_by_id": c.issued_by, "keep_scopes": c.keep_scopes,
+                "created_at": c.created_at, "expires_at": c.expires_at,
+            }))
+            .collect::<Vec<_>>(),
         "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
         })).collect::<Vec<_>>(),
@@ -114,6 +131,8 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
                 shares: shares::naming(c, &everyone)?,
                 activities: activities::all_with_traces(c, &everyone)?,
                 managements: persistence::managers::naming(c, &everyone)?,
+                invitations: persistence::invitations::naming(c, &everyone)?,
+                claim_codes: persistence::claims::naming(c, &everyone)?,
             };
             let mut doc = data_json(&user, &sessions::of_user(c, id)?, &loaded);
             doc["managed_users"] = managed.iter().map(|m| data_json(m, &[], &loaded)).collect::<Vec<_>>().into();

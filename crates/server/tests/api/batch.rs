@@ -23,6 +23,15 @@ on_both_backends! {
         let res = app.post_json("/api/v1/shares/", Some(&ada.token),
             &json!({"grantee_email": "coach@example.org", "scopes": ["data:read"], "user_id": kim})).await;
         assert_eq!(res.status(), StatusCode::CREATED);
+        // C1 and C2: an invitation to the coach, and a claim code.
+        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
+            &json!({"email": "coach@example.org"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
+        let res = app.post_json(&format!("/api/v1/users/{kim}/claim-code"), Some(&ada.token),
+            &json!({"keep_scopes": ["data:read"]})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let code = body(res).await["code"].as_str().unwrap().to_owned();
 
         let doc = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().expect("ada exists");
         assert_eq!(doc["user"]["id"], json!(ada.id));
@@ -33,7 +42,13 @@ on_both_backends! {
         assert_eq!(managed["activities"][0]["id"], json!(act));
         assert_eq!(managed["activities"][0]["trace"][0]["heart_rate"], json!(100));
         assert_eq!(managed["shares"][0]["grantee_id"], json!(coach.id));
+        assert_eq!(managed["managers"][0]["id"], json!(ada.id), "who manages Kim");
+        assert_eq!(doc["manages"][0]["id"], json!(kim), "whom Ada manages");
+        assert_eq!(managed["invitations"][0]["id"], json!(invitation));
+        assert_eq!(doc["invitations"][0]["invitee_id"], json!(coach.id), "sent by Ada");
+        assert_eq!(managed["claim_codes"][0]["keep_scopes"], json!(["data:read"]));
         let text = doc.to_string();
+        assert!(!text.contains(&code) && !text.contains("code_hash"), "no claim code or its hash in an export");
         assert!(!text.contains("argon2"), "no password hash in an export");
         assert!(!text.contains(&ada.token), "no token in an export");
         assert!(server::batch::export(&app.pool, domain::UserId::new()).unwrap().is_none());
