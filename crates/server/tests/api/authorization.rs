@@ -77,8 +77,9 @@ fn routes() -> Vec<Route> {
 
 /// Routes whose object is not a user, with their own tests: the share
 /// matrix below, and the caller's own account (auth.rs), which the caller
-/// reaches only through their own token.
-const COVERED_ELSEWHERE: [(&str, &str); 18] = [
+/// reaches only through their own token. C1's and C2's routes are
+/// [`c_routes`], in the second matrix below.
+const COVERED_ELSEWHERE: [(&str, &str); 9] = [
     ("post", "/api/v1/shares/"),
     ("put", "/api/v1/shares/{share_id}"),
     ("delete", "/api/v1/shares/{share_id}"),
@@ -88,17 +89,6 @@ const COVERED_ELSEWHERE: [(&str, &str); 18] = [
     ("put", "/api/v1/auth/password"),
     ("delete", "/api/v1/auth/me"),
     ("get", "/api/v1/auth/me"),
-    // C1, with their own authorization tests in managers.rs (for now).
-    ("get", "/api/v1/users/{user_id}/managers"),
-    ("post", "/api/v1/users/{user_id}/managers"),
-    ("delete", "/api/v1/users/{user_id}/managers/{manager_id}"),
-    ("get", "/api/v1/invitations/"),
-    ("post", "/api/v1/invitations/{invitation_id}/accept"),
-    ("delete", "/api/v1/invitations/{invitation_id}"),
-    // C2, tested in claims.rs until the matrix takes them.
-    ("post", "/api/v1/users/{user_id}/claim-code"),
-    ("delete", "/api/v1/users/{user_id}/claim-code"),
-    ("post", "/api/v1/auth/claim"),
 ];
 
 const PUBLIC: [(&str, &str); 2] = [("get", "/healthz"), ("get", "/readyz")];
@@ -210,6 +200,7 @@ on_both_backends! {
         let mut covered: BTreeSet<(String, String)> =
             matrix.iter().map(|r| (r.method.as_str().to_lowercase(), r.path.to_owned())).collect();
         covered.extend(COVERED_ELSEWHERE.iter().chain(PUBLIC.iter()).map(|(m, p)| ((*m).to_owned(), (*p).to_owned())));
+        covered.extend(c_routes().iter().map(|r| (r.method.as_str().to_lowercase(), r.path.to_owned())));
         let missing: Vec<_> = served_operations(&doc).difference(&covered).cloned().collect();
         assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
 
@@ -294,5 +285,413 @@ on_both_backends! {
         assert!(bodies.windows(2).all(|b| b[0] == b[1]), "every share 404 is byte-identical");
         assert_eq!(app.delete(&path, &bob.token).await.status(), StatusCode::NO_CONTENT, "the grantee leaves");
         assert_eq!(app.delete(&path, &ada.token).await.status(), StatusCode::NOT_FOUND, "it is gone");
+    }
+}
+
+// C1 and C2: the second matrix. Its objects are a managed user's
+// managers, an invitation and a claim code, each of which a successful
+// call may consume, so every cell that can succeed gets a fresh
+// [`Family`]; the accounts are made once (each costs two Argon2 hashes).
+
+/// What decides the answer of a C1 or C2 route.
+#[derive(Clone, Copy, Debug)]
+enum CRule {
+    /// Only a manager of the `{user_id}` (C1: any of them); the success
+    /// status. Everyone else: Part A's 404 "User not found".
+    AnyManager(u16),
+    /// `DELETE .../managers/{manager_id}`: as `AnyManager`, then by
+    /// [`Target`].
+    Leave,
+    /// The invitee's accept.
+    Accept,
+    /// The invitee's decline or a manager's withdrawal.
+    Withdraw,
+    /// The caller's own invitations.
+    ListInvitations,
+    /// `POST /auth/claim`, without a token.
+    Claim,
+}
+
+struct CRoute {
+    method: Method,
+    path: &'static str,
+    rule: CRule,
+}
+
+/// Every route of C1 and C2; the first matrix counts them as covered,
+/// and the second fails when one of them has no cell.
+fn c_routes() -> Vec<CRoute> {
+    let r = |method, path, rule| CRoute { method, path, rule };
+    vec![
+        r(Method::GET, "/api/v1/users/{user_id}/managers", CRule::AnyManager(200)),
+        r(Method::POST, "/api/v1/users/{user_id}/managers", CRule::AnyManager(201)),
+        r(Method::DELETE, "/api/v1/users/{user_id}/managers/{manager_id}", CRule::Leave),
+        r(Method::POST, "/api/v1/users/{user_id}/claim-code", CRule::AnyManager(201)),
+        r(Method::DELETE, "/api/v1/users/{user_id}/claim-code", CRule::AnyManager(204)),
+        r(Method::GET, "/api/v1/invitations/", CRule::ListInvitations),
+        r(Method::POST, "/api/v1/invitations/{invitation_id}/accept", CRule::Accept),
+        r(Method::DELETE, "/api/v1/invitations/{invitation_id}", CRule::Withdraw),
+        r(Method::POST, "/api/v1/auth/claim", CRule::Claim),
+    ]
+}
+
+/// How the caller stands to a managed user (and to its invitation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// Its creator, the first manager; the invitation's sender.
+    Manager,
+    /// A second manager, who accepted an invitation.
+    CoManager,
+    /// Holds a live invitation to co-manage it, not accepted.
+    Invitee,
+    /// Holds a share on it with every scope.
+    Grantee,
+    /// An account with no relation to it.
+    Stranger,
+    /// A managed user that claimed its account, calling on itself.
+    Graduated,
+    /// Its creator calling on the graduated user, now holding a share on
+    /// it with every scope (the code's `keep_scopes`).
+    FormerManager,
+    /// A manager, on a well-formed id of nobody.
+    Nonexistent,
+    /// A manager, on an id that is not a UUID.
+    Malformed,
+}
+
+const WHOS: [Who; 9] = [
+    Who::Manager,
+    Who::CoManager,
+    Who::Invitee,
+    Who::Grantee,
+    Who::Stranger,
+    Who::Graduated,
+    Who::FormerManager,
+    Who::Nonexistent,
+    Who::Malformed,
+];
+
+/// The relations an invitation has: the graduated user has none left
+/// (a claim ends its invitations), so they are C1's on the family's.
+const INVITATION_WHOS: [Who; 7] =
+    [Who::Invitee, Who::Manager, Who::CoManager, Who::Grantee, Who::Stranger, Who::Nonexistent, Who::Malformed];
+
+/// The `{manager_id}` of a leave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// The caller: 204 by a manager.
+    Me,
+    /// The other manager: 403.
+    Other,
+    /// The caller, once the other manager has left: 409.
+    Last,
+    /// An account that manages nothing: 404 "Manager not found".
+    NotAManager,
+    /// A well-formed id of nobody: 404 "Manager not found".
+    Nobody,
+    /// Not a UUID: 404 "Manager not found" (where the contract is silent:
+    /// an id that names no manager of the user, as a path's malformed
+    /// `{user_id}` is a 404 and not a 422).
+    Malformed,
+}
+
+const TARGETS: [Target; 6] =
+    [Target::Me, Target::Other, Target::Last, Target::NotAManager, Target::Nobody, Target::Malformed];
+
+/// The accounts of the second matrix, made once.
+struct People {
+    ada: Account,
+    bob: Account,
+    carol: Account,
+    gina: Account,
+    sam: Account,
+    /// The graduated user, signed in as the account it became.
+    grad: Account,
+}
+
+const INVITE_TARGET: &str = "tara@example.org";
+
+/// A managed user of Ada's, co-managed by Bob, with a live invitation
+/// from Ada to Carol and a share with every scope to Gina.
+struct Family {
+    kid: String,
+    invitation: String,
+}
+
+async fn invitation_to(app: &TestApp, from: &Account, user: &str, email: &str) -> String {
+    let res =
+        app.post_json(&format!("/api/v1/users/{user}/managers"), Some(&from.token), &json!({"email": email})).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "invite {email}");
+    body(res).await["id"].as_str().unwrap().to_owned()
+}
+
+async fn family(app: &TestApp, p: &People) -> Family {
+    let kid = app.managed(&p.ada, "Kid").await;
+    let to_bob = invitation_to(app, &p.ada, &kid, "bob@example.org").await;
+    let path = format!("/api/v1/invitations/{to_bob}/accept");
+    let res = app.request(Method::POST, &path, Some(&p.bob.token)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "Bob accepts");
+    let invitation = invitation_to(app, &p.ada, &kid, "carol@example.org").await;
+    share(app, &p.ada, "gina@example.org", json!(["data:read", "data:write"]), json!({"user_id": kid})).await;
+    Family { kid, invitation }
+}
+
+async fn people(app: &TestApp) -> People {
+    let ada = app.account("ada@example.org").await;
+    let bob = app.account("bob@example.org").await;
+    let carol = app.account("carol@example.org").await;
+    let gina = app.account("gina@example.org").await;
+    let sam = app.account("sam@example.org").await;
+    app.account(INVITE_TARGET).await;
+    // The graduated user: Ada's, claimed with a code that keeps her every
+    // scope. Redeemed with Sam's token on the request, which the claim
+    // ignores (the new account is not Sam's, and Sam is not a manager).
+    let grad = app.managed(&ada, "Grad").await;
+    let res = app
+        .post_json(
+            &format!("/api/v1/users/{grad}/claim-code"),
+            Some(&ada.token),
+            &json!({"keep_scopes": ["data:read", "data:write"]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "issue the graduate's code");
+    let code = body(res).await["code"].as_str().unwrap().to_owned();
+    let res = app
+        .post_json(
+            "/api/v1/auth/claim",
+            Some(&sam.token),
+            &json!({"code": code, "email": "grad@example.org", "password": crate::helpers::PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED, "POST /api/v1/auth/claim with a valid code and a token");
+    let claimed = body(res).await;
+    assert_eq!((claimed["id"].as_str(), &claimed["is_managed"]), (Some(grad.as_str()), &json!(false)));
+    let res = app.sign_in("grad@example.org", crate::helpers::PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK, "the graduate signs in");
+    let token = body(res).await["access_token"].as_str().unwrap().to_owned();
+    People { ada, bob, carol, gina, sam, grad: Account { id: grad, token } }
+}
+
+/// The caller and the `{user_id}` of `who`.
+fn standing<'a>(p: &'a People, f: &Family, who: Who) -> (&'a Account, String) {
+    match who {
+        Who::Manager => (&p.ada, f.kid.clone()),
+        Who::CoManager => (&p.bob, f.kid.clone()),
+        Who::Invitee => (&p.carol, f.kid.clone()),
+        Who::Grantee => (&p.gina, f.kid.clone()),
+        Who::Stranger => (&p.sam, f.kid.clone()),
+        Who::Graduated => (&p.grad, p.grad.id.clone()),
+        Who::FormerManager => (&p.ada, p.grad.id.clone()),
+        Who::Nonexistent => (&p.ada, uuid::Uuid::new_v4().to_string()),
+        Who::Malformed => (&p.ada, "not-a-uuid".to_owned()),
+    }
+}
+
+fn is_manager(who: Who) -> bool {
+    matches!(who, Who::Manager | Who::CoManager)
+}
+
+fn c_body_for(route: &CRoute) -> Option<Value> {
+    match (route.method.as_str(), route.path) {
+        ("POST", "/api/v1/users/{user_id}/managers") => Some(json!({"email": INVITE_TARGET})),
+        ("POST", "/api/v1/users/{user_id}/claim-code") => Some(json!({"keep_scopes": []})),
+        _ => None,
+    }
+}
+
+/// The 404s of the second matrix, by detail; each kind byte-identical.
+#[derive(Default)]
+struct NotFounds(HashMap<&'static str, Vec<Vec<u8>>>);
+
+impl NotFounds {
+    async fn push(&mut self, detail: &'static str, res: reqwest::Response, why: &str) {
+        let bytes = res.bytes().await.unwrap().to_vec();
+        let got: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(got, json!({"detail": detail}), "{why}");
+        self.0.entry(detail).or_default().push(bytes);
+    }
+}
+
+async fn received(app: &TestApp, who: &Account) -> Value {
+    let res = app.get("/api/v1/invitations/", &who.token).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    body(res).await
+}
+
+fn lists(list: &Value, id: &str) -> bool {
+    list.as_array().unwrap().iter().any(|i| i["id"] == json!(id))
+}
+
+on_both_backends! {
+    async fn every_c1_and_c2_route_answers_every_relation_as_the_contract_says(app) {
+        let p = people(&app).await;
+        let mut nf = NotFounds::default();
+        // Part A's 404, which C1's and C2's "as for Part A" must match byte for byte.
+        let res = app.get(&format!("/api/v1/users/{}", uuid::Uuid::new_v4()), &p.ada.token).await;
+        nf.push("User not found", res, "Part A's GET of nobody").await;
+        let mut cells: HashMap<String, usize> = HashMap::new();
+
+        for route in c_routes() {
+            let why_route = format!("{} {}", route.method, route.path);
+            match route.rule {
+                CRule::AnyManager(ok) => {
+                    for who in WHOS {
+                        let f = family(&app, &p).await;
+                        let (caller, user) = standing(&p, &f, who);
+                        let path = route.path.replace("{user_id}", &user);
+                        let mut req = app.request(route.method.clone(), &path, Some(&caller.token));
+                        if let Some(b) = c_body_for(&route) {
+                            req = req.json(&b);
+                        }
+                        let res = req.send().await.unwrap();
+                        let why = format!("{why_route} as {who:?}");
+                        let want = if is_manager(who) { ok } else { 404 };
+                        assert_eq!(res.status().as_u16(), want, "{why}");
+                        if want == 404 {
+                            nf.push("User not found", res, &why).await;
+                        }
+                        *cells.entry(why_route.clone()).or_default() += 1;
+                    }
+                }
+                CRule::Leave => {
+                    for target in TARGETS {
+                        for who in WHOS {
+                            let f = family(&app, &p).await;
+                            let (caller, user) = standing(&p, &f, who);
+                            let other = if caller.id == p.ada.id { &p.bob } else { &p.ada };
+                            if target == Target::Last && is_manager(who) {
+                                let path = format!("/api/v1/users/{user}/managers/{}", other.id);
+                                assert_eq!(app.delete(&path, &other.token).await.status(), StatusCode::NO_CONTENT,
+                                    "the other manager leaves first");
+                            }
+                            let manager_id = match target {
+                                Target::Me | Target::Last => caller.id.clone(),
+                                Target::Other => other.id.clone(),
+                                Target::NotAManager => p.sam.id.clone(),
+                                Target::Nobody => uuid::Uuid::new_v4().to_string(),
+                                Target::Malformed => "not-a-uuid".to_owned(),
+                            };
+                            // A stranger calling with its own id as the manager's is Target::NotAManager's
+                            // case as well: both are Part A's 404, as for every non-manager.
+                            let path = route.path.replace("{user_id}", &user).replace("{manager_id}", &manager_id);
+                            let res = app.delete(&path, &caller.token).await;
+                            let why = format!("{why_route} as {who:?} on {target:?}");
+                            let want = match (is_manager(who), target) {
+                                (false, _) => 404,
+                                (true, Target::Me) => 204,
+                                (true, Target::Other) => 403,
+                                (true, Target::Last) => 409,
+                                (true, _) => 404,
+                            };
+                            assert_eq!(res.status().as_u16(), want, "{why}");
+                            if want == 404 {
+                                let detail = if is_manager(who) { "Manager not found" } else { "User not found" };
+                                nf.push(detail, res, &why).await;
+                            }
+                            if is_manager(who) && want != 204 {
+                                // A refused leave removes nobody.
+                                let res = app.get(&format!("/api/v1/users/{user}/managers"), &caller.token).await;
+                                let left = body(res).await.as_array().unwrap().len();
+                                assert_eq!(left, if target == Target::Last { 1 } else { 2 }, "{why}: managers after");
+                            }
+                            *cells.entry(why_route.clone()).or_default() += 1;
+                        }
+                    }
+                }
+                CRule::ListInvitations => {
+                    // The list has no id: the relations are the five accounts'. Where the contract is
+                    // silent: a grantee of the user sees none of its invitations.
+                    let f = family(&app, &p).await;
+                    for who in &INVITATION_WHOS[..5] {
+                        let (caller, _) = standing(&p, &f, *who);
+                        let res = app.get(route.path, &caller.token).await;
+                        let why = format!("{why_route} as {who:?}");
+                        assert_eq!(res.status(), StatusCode::OK, "{why}");
+                        let list = body(res).await;
+                        let want = match who {
+                            Who::Invitee => (true, false),
+                            Who::Manager | Who::CoManager => (false, true),
+                            _ => (false, false),
+                        };
+                        let got = (lists(&list["received"], &f.invitation), lists(&list["sent"], &f.invitation));
+                        assert_eq!(got, want, "{why}: (in received, in sent)");
+                        *cells.entry(why_route.clone()).or_default() += 1;
+                    }
+                }
+                CRule::Accept | CRule::Withdraw => {
+                    for who in INVITATION_WHOS {
+                        let f = family(&app, &p).await;
+                        // Where the contract is silent: an id of nobody, or not a UUID, is tried by the
+                        // invitee, who would succeed on the real one.
+                        let (caller, invitation) = match who {
+                            Who::Nonexistent => (&p.carol, uuid::Uuid::new_v4().to_string()),
+                            Who::Malformed => (&p.carol, "not-a-uuid".to_owned()),
+                            _ => (standing(&p, &f, who).0, f.invitation.clone()),
+                        };
+                        let path = route.path.replace("{invitation_id}", &invitation);
+                        let res = app.request(route.method.clone(), &path, Some(&caller.token)).send().await.unwrap();
+                        let why = format!("{why_route} as {who:?}");
+                        let want = match (route.rule, who) {
+                            (CRule::Accept, Who::Invitee) => 200,
+                            (CRule::Withdraw, Who::Invitee | Who::Manager | Who::CoManager) => 204,
+                            _ => 404,
+                        };
+                        assert_eq!(res.status().as_u16(), want, "{why}");
+                        let still = lists(&received(&app, &p.carol).await["received"], &f.invitation);
+                        if want == 404 {
+                            nf.push("Invitation not found", res, &why).await;
+                            assert!(still, "{why}: a refused call leaves the invitation live");
+                        } else {
+                            assert!(!still, "{why}: the invitation is gone");
+                        }
+                        if want == 200 {
+                            let res = app.get(&format!("/api/v1/users/{}/managers", f.kid), &p.carol.token).await;
+                            assert_eq!(res.status(), StatusCode::OK, "{why}: the invitee now manages the user");
+                        }
+                        *cells.entry(why_route.clone()).or_default() += 1;
+                    }
+                }
+                CRule::Claim => {
+                    // No token needed, and one is ignored, valid or not. A valid code with a token is
+                    // the graduate's claim in `people` (201).
+                    let wrong = json!({"code": "0000-0000-0000-0000-0000-0000-0000", "email": "x@example.org",
+                                       "password": crate::helpers::PASSWORD});
+                    let res = app.post_json(route.path, None, &json!({"email": "x@example.org",
+                        "password": crate::helpers::PASSWORD})).await;
+                    crate::helpers::assert_422(res, &[(json!(["body", "code"]), "missing")],
+                        "POST /api/v1/auth/claim without a code").await;
+                    for (token, why) in [(None, "without a token"), (Some(p.ada.token.as_str()), "with a manager's token"),
+                                         (Some("not-a-token"), "with a garbage token")] {
+                        let res = app.post_json(route.path, token, &wrong).await;
+                        let why = format!("{why_route} with a wrong code, {why}");
+                        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{why}");
+                        nf.push("Claim code not found", res, &why).await;
+                    }
+                    *cells.entry(why_route.clone()).or_default() += 5;
+                }
+            }
+            if !matches!(route.rule, CRule::Claim) {
+                // Without a token, every route but the claim is a 401.
+                let f = family(&app, &p).await;
+                let path = route.path.replace("{user_id}", &f.kid).replace("{manager_id}", &p.ada.id)
+                    .replace("{invitation_id}", &f.invitation);
+                let mut req = app.request(route.method.clone(), &path, None);
+                if let Some(b) = c_body_for(&route) {
+                    req = req.json(&b);
+                }
+                let res = req.send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{} {} without a token", route.method, route.path);
+            }
+        }
+
+        for route in c_routes() {
+            let key = format!("{} {}", route.method, route.path);
+            assert!(cells.get(&key).is_some_and(|n| *n > 0), "{key} has no cell");
+        }
+        // 4 user routes × 9 + the leave's 6 targets × 9 + the list's 5 + accept and withdraw × 7 + the claim's 5.
+        assert_eq!(cells.values().sum::<usize>(), 4 * 9 + 6 * 9 + 5 + 2 * 7 + 5);
+        for (detail, bodies) in &nf.0 {
+            assert!(bodies.windows(2).all(|b| b[0] == b[1]), "every {detail:?} 404 is byte-identical");
+        }
     }
 }
