@@ -27,8 +27,8 @@ fn uid(id: &str) -> domain::UserId {
     id.parse().unwrap()
 }
 
-/// Makes `manager` a manager of `user` too, through the store (C1's
-/// invitations are another branch's).
+/// Makes `manager` a manager of `user` too, through the store (quicker
+/// than C1's invitation and acceptance, which managers.rs tests).
 fn add_manager(app: &TestApp, user: &str, manager: &str) {
     let (user, manager) = (uid(user), uid(manager));
     app.pool.get().unwrap().run(|c| persistence::managers::add(c, user, manager, persistence::now())).unwrap();
@@ -167,6 +167,32 @@ on_both_backends! {
         assert_eq!(app.delete(&code_path(&kim), &ada.token).await.status(), StatusCode::NO_CONTENT, "none left");
         let third = issue(&app, &ada.token, &kim, json!(["data:read", "data:write"])).await;
         assert_eq!(claim(&app, &third, "kim@example.org").await.status(), StatusCode::CREATED);
+    }
+
+    async fn a_code_goes_when_its_issuer_stops_managing_the_user(app) {
+        let ada = app.account("ada@example.org").await;
+        let bob = app.account("bob@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        // Bob becomes a co-manager through C1's invitation, issues a code, leaves.
+        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
+            &json!({"email": "bob@example.org"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
+        let res = app.post_json(&format!("/api/v1/invitations/{invitation}/accept"), Some(&bob.token), &json!({})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let bobs = issue(&app, &bob.token, &kim, json!(["data:read"])).await;
+        let res = app.delete(&format!("/api/v1/users/{kim}/managers/{}", bob.id), &bob.token).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "bob leaves");
+        assert_eq!(claim(&app, &bobs, "kim@example.org").await.status(), StatusCode::NOT_FOUND, "bob's code went");
+        // A code whose issuer stays is unaffected by another manager leaving.
+        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
+            &json!({"email": "bob@example.org"})).await;
+        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
+        app.post_json(&format!("/api/v1/invitations/{invitation}/accept"), Some(&bob.token), &json!({})).await;
+        let adas = issue(&app, &ada.token, &kim, json!([])).await;
+        let res = app.delete(&format!("/api/v1/users/{kim}/managers/{}", bob.id), &bob.token).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(claim(&app, &adas, "kim@example.org").await.status(), StatusCode::CREATED, "ada's code stays");
     }
 
     async fn an_expired_code_is_not_found(app) {
