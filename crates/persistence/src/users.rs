@@ -112,22 +112,55 @@ pub fn create_managed(
     last_name: Option<&PersonName>,
     at: DateTime<Utc>,
 ) -> Result<User, StoreError> {
-    let user = insert(
-        conn,
-        NewUserRow {
-            id: UserId::new().into(),
-            email: None,
-            email_normalized: None,
-            password_hash: None,
-            first_name: Some(first_name.as_str()),
-            last_name: last_name.map(PersonName::as_str),
-            admin: false,
-            registered_at: at.into(),
-        },
-    )?;
-    crate::managers::add(conn, user.id, manager, at)?;
-    Ok(user)
+    let row = NewUserRow {
+        id: UserId::new().into(),
+        email: None,
+        email_normalized: None,
+        password_hash: None,
+        first_name: Some(first_name.as_str()),
+        last_name: last_name.map(PersonName::as_str),
+        admin: false,
+        registered_at: at.into(),
+    };
+    match conn {
+        // One round trip for both rows (a data-modifying CTE): the create
+        // scenario's throughput fell by a quarter when a managed user took
+        // two inserts instead of one. SQLite has no such CTE: two there.
+        AnyConnection::Postgres(c) => {
+            use diesel::sql_types::{Nullable, Text};
+            let user = User {
+                id: row.id.into(),
+                email: None,
+                first_name: row.first_name.map(str::to_owned),
+                last_name: row.last_name.map(str::to_owned),
+                admin: false,
+                managed: true,
+                registered_at: row.registered_at.0,
+            };
+            diesel::sql_query(CREATE_MANAGED)
+                .bind::<crate::types::Id, _>(row.id)
+                .bind::<Text, _>(first_name.as_str())
+                .bind::<Nullable<Text>, _>(row.last_name)
+                .bind::<crate::types::Ts, _>(row.registered_at)
+                .bind::<crate::types::Id, _>(DbId::from(manager))
+                .execute(c)?;
+            Ok(user)
+        }
+        AnyConnection::Sqlite(_) => {
+            let user = insert(conn, row)?;
+            crate::managers::add(conn, user.id, manager, at)?;
+            Ok(user)
+        }
+    }
 }
+
+/// A managed user and its first manager, since its registration, in one
+/// statement (PostgreSQL).
+const CREATE_MANAGED: &str = "\
+WITH created AS (
+    INSERT INTO users (id, first_name, last_name, admin, registered_at) VALUES ($1, $2, $3, false, $4) RETURNING id
+)
+INSERT INTO user_managers (user_id, manager_id, since) SELECT id, $5, $4 FROM created";
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
     let row = users::table.find(DbId::from(id)).select(UserRow::as_select()).first(conn).optional()?;
