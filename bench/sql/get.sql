@@ -5,9 +5,9 @@
 -- time Steward binds. Each request takes one pooled connection in one
 -- blocking hop (api::act): authentication, the access decision and the
 -- work; a write's statements are one transaction.
--- GET /api/v1/users/{id}: authenticate, then the user as the caller stands
--- to it (its row, the caller's live share, whether the caller manages it).
+-- GET /api/v1/users/{id}: authenticate, then the user and whether the
+-- caller manages it (persistence::access::management).
 \set i random(1, :callers)
 \set j random(1, 5)
 SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", "sessions"."expires_at" FROM ("sessions" INNER JOIN "users" ON ("sessions"."user_id" = "users"."id")) WHERE ((((("sessions"."id" = bench_id('session', :i)) AND ("sessions"."user_id" = bench_id('account', :i))) AND ("sessions"."revoked_at" IS NULL)) AND ("sessions"."expires_at" > now())) AND ("users"."password_hash" IS NOT NULL)) LIMIT 1;
-SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", "shares"."scopes", "shares"."expires_at", EXISTS (SELECT "user_managers"."user_id", "user_managers"."manager_id", "user_managers"."since" FROM "user_managers" WHERE (("user_managers"."user_id" = "users"."id") AND ("user_managers"."manager_id" = bench_id('account', :i)))) FROM ("users" LEFT OUTER JOIN "shares" ON ((("shares"."subject_id" = "users"."id") AND ("shares"."grantee_id" = bench_id('account', :i))) AND (("shares"."expires_at" IS NULL) OR ("shares"."expires_at" > now())))) WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j)) LIMIT 1;
+SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", EXISTS (SELECT "user_managers"."user_id", "user_managers"."manager_id", "user_managers"."since" FROM "user_managers" WHERE (("user_managers"."user_id" = "users"."id") AND ("user_managers"."manager_id" = bench_id('account', :i)))) FROM "users" WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j)) LIMIT 1;

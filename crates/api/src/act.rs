@@ -133,7 +133,13 @@ impl Access {
                 Ok(access(caller.clone(), Relation::Itself, None))
             }
             On::User(Some(id), need) => {
-                let standing = persistence::access::standing(conn, me, id, now)?.ok_or(on.not_found())?;
+                // Only a scope can come from a share: the other needs are
+                // decided on the user and its managers alone.
+                let standing = match need {
+                    Need::Scope(_) => persistence::access::standing(conn, me, id, now)?,
+                    Need::Manage | Need::Grant => persistence::access::management(conn, me, id)?,
+                }
+                .ok_or(on.not_found())?;
                 let managers = standing.managers;
                 let relation = Relation::of(me, id, managers, standing.grant.as_slice(), now);
                 match need {

@@ -21,6 +21,23 @@ pub struct Standing {
     pub grant: Option<Grant>,
 }
 
+/// `subject` and whether `caller` manages it, without the caller's grant:
+/// for the decisions that no share can change (only a manager may read a
+/// managed user, share it, see its managers), one index probe fewer than
+/// [`standing`]. `grant` is `None`.
+pub fn management(conn: &mut AnyConnection, caller: UserId, subject: UserId) -> Result<Option<Standing>, StoreError> {
+    let row: Option<(UserRow, bool)> = users::table
+        .filter(users::id.eq(DbId::from(subject)))
+        .select((UserRow::as_select(), caller_manages(DbId::from(caller))))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(subject, by_caller)| {
+        let subject = User::from(subject);
+        let managers = Managers { any: subject.managed, caller: by_caller };
+        Standing { subject, managers, grant: None }
+    }))
+}
+
 /// A live grant's scopes and end, as stored.
 type GrantColumns = (String, Option<DbTime>);
 

@@ -145,6 +145,7 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("sessions::authenticate", scanned_by(cn, ob, |c| sessions::authenticate(c, session, a, t)));
     check("sessions::revoke_all", scanned_by(cn, ob, |c| sessions::revoke_all(c, a, Some(session), t)));
     check("access::standing", scanned_by(cn, ob, |c| persistence::access::standing(c, co, k, t)));
+    check("access::management", scanned_by(cn, ob, |c| persistence::access::management(c, a, k)));
     check("shares::received_by", scanned_by(cn, ob, |c| shares::received_by(c, co, t)));
     check("shares::granted_by", scanned_by(cn, ob, |c| shares::granted_by(c, a, t)));
     check("access::share", scanned_by(cn, ob, |c| persistence::access::share(c, a, s, t)));
