@@ -71,3 +71,7 @@ id_type!(
     /// The id of an invitation to co-manage a user (C1).
     InvitationId
 );
+id_type!(
+    /// The id of an entry in a user's access log (C3).
+    AccessEntryId
+);

@@ -12,18 +12,34 @@ pub struct Purged {
     pub shares: usize,
     pub sessions: usize,
     pub throttles: usize,
+    pub access_log: usize,
+}
+
+/// How long kept records live, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Access-log entries (`ACCESS_LOG_RETENTION_DAYS`).
+    pub access_log: chrono::Duration,
+}
+
+impl Retention {
+    pub fn of(config: &crate::Config) -> Retention {
+        Retention { access_log: config.access_log_retention }
+    }
 }
 
 /// Drops expired shares, sign-ins that can no longer authenticate (revoked
-/// or past their limit), and sign-in failure counts whose window is over.
-/// None of them grants or refuses anything any more: this reclaims space.
-pub fn purge_expired(pool: &Pool, now: DateTime<Utc>) -> Result<Purged, StoreError> {
+/// or past their limit), sign-in failure counts whose window is over (none
+/// of them grants or refuses anything any more: this reclaims space), and
+/// access-log entries older than their retention.
+pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result<Purged, StoreError> {
     pool.get()?.run(|c| {
         persistence::transaction(c, |c| {
             Ok(Purged {
                 shares: shares::purge_expired(c, now)?,
                 sessions: sessions::purge(c, now)?,
                 throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+                access_log: persistence::access_log::purge_before(c, now - keep.access_log)?,
             })
         })
     })

@@ -48,6 +48,9 @@ pub struct Config {
     pub metrics: bool,
     /// Serve metrics on this address instead of `BIND_ADDR` (`METRICS_BIND_ADDR`).
     pub metrics_bind_addr: Option<String>,
+    /// How long access-log entries are kept (`ACCESS_LOG_RETENTION_DAYS`,
+    /// default six years); `purge-expired` drops older ones.
+    pub access_log_retention: chrono::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -82,6 +85,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(5),
             metrics: true,
             metrics_bind_addr: None,
+            access_log_retention: chrono::Duration::days(2190),
         }
     }
 }
@@ -158,6 +162,15 @@ impl Config {
             request_timeout: Duration::from_millis(parse("REQUEST_TIMEOUT_MS", 5000)?),
             metrics: flag("METRICS", d.metrics)?,
             metrics_bind_addr: var("METRICS_BIND_ADDR"),
+            access_log_retention: match parse("ACCESS_LOG_RETENTION_DAYS", 2190i64)? {
+                days @ 1..=36_500 => chrono::Duration::days(days),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "ACCESS_LOG_RETENTION_DAYS",
+                        why: "use 1 to 36500".into(),
+                    })
+                }
+            },
         })
     }
 

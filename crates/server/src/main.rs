@@ -77,10 +77,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::PurgeExpired => {
             let pool = open_pool(&config)?;
-            let purged = server::batch::purge_expired(&pool, persistence::now())?;
+            let keep = server::batch::Retention::of(&config);
+            let purged = server::batch::purge_expired(&pool, persistence::now(), keep)?;
             println!(
-                "purged {} expired share(s), {} sign-in(s), {} throttle count(s)",
-                purged.shares, purged.sessions, purged.throttles
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} access-log entries",
+                purged.shares, purged.sessions, purged.throttles, purged.access_log
             );
             Ok(())
         }

@@ -10,6 +10,7 @@ use crate::act::On;
 use crate::dto::{Invitation, InvitationsList, UserResponse};
 use crate::error::Resource;
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// List invitations
 ///
@@ -64,7 +65,7 @@ pub async fn accept_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let user = state
         .db
-        .write_as(&caller, Ok(()), On::invitation(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::invitation(&path, Some(Action::ManagerJoin)), |c, access, ()| {
             let Some((invitation, InvitationRole::Invitee)) = &access.invitation else {
                 // A manager may withdraw it, not accept it for someone else.
                 return Err(ApiError::NotFound(Resource::Invitation));
@@ -98,7 +99,7 @@ pub async fn delete_invitation(
 ) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .write_as(&caller, Ok(()), On::invitation(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::invitation(&path, None), |c, access, ()| {
             let (invitation, _role) = access.invitation.as_ref().expect("On::Invitation decides an invitation");
             Ok(invitations::delete(c, invitation.id)?)
         })

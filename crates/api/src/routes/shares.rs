@@ -12,6 +12,7 @@ use crate::dto::{ShareCreate, ShareResponse, ShareUpdate, SharesList};
 use crate::error::{Loc, Resource};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// Answers shares with their subjects' and grantees' names (one
 /// statement, on the connection the request already holds).
@@ -48,7 +49,9 @@ pub async fn create_share(
     // The subject: the caller when `user_id` is absent, else a user the
     // caller may grant on (404 otherwise).
     let on = match &new {
-        Ok(ShareCreate { user_id: Some(subject), .. }) => On::User(Some(*subject), Need::Grant),
+        Ok(ShareCreate { user_id: Some(subject), .. }) => {
+            On::User(Some(*subject), Need::Grant, Some(Action::ShareCreate))
+        }
         _ => On::Caller,
     };
     let body = state
@@ -126,13 +129,18 @@ pub async fn update_share(
 ) -> Result<HttpResponse, ApiError> {
     let updated = state
         .db
-        .write_as(&caller, body.into_inner(), On::share(&path), |c, access, change: ShareUpdate| {
-            let Some((share, ShareRole::Granter)) = &access.share else {
-                return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
-            };
-            let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
-            Ok(respond(c, vec![updated])?.remove(0))
-        })
+        .write_as(
+            &caller,
+            body.into_inner(),
+            On::share(&path, Action::ShareUpdate),
+            |c, access, change: ShareUpdate| {
+                let Some((share, ShareRole::Granter)) = &access.share else {
+                    return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
+                };
+                let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
+                Ok(respond(c, vec![updated])?.remove(0))
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
@@ -159,7 +167,7 @@ pub async fn delete_share(
     // Its granter ends it, its grantee leaves it: either may.
     state
         .db
-        .write_as(&caller, Ok(()), On::share(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::share(&path, Action::ShareDelete), |c, access, ()| {
             let (share, _role) = access.share.as_ref().expect("On::Share decides a share");
             Ok(shares::delete(c, share.id)?)
         })
