@@ -87,6 +87,13 @@ scenarios.mixed = function()
   if r <= 90 then return scenarios.update() end
   return scenarios.create()
 end
+-- A grantee reads a 100-point trace of a user shared with it (data:read):
+-- a read that leaves an access-log entry (C3). BENCH_DATA's `grantees`
+-- holds { token = "...", path = ".../trace" } rows (bench/access-log.sh).
+scenarios.grantee_trace = function()
+  local g = data.grantees[math.random(#data.grantees)]
+  return "GET", g.path, bearer(g.token)
+end
 scenarios.signin = function()
   return "POST", "/api/v1/auth/token", { ["Authorization"] = basic() }
 end

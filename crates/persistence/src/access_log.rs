@@ -146,6 +146,18 @@ pub fn page(
     rows.into_iter().map(AccessEntry::try_from).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
+/// The whole logs of `users`, oldest first: for `steward export`, a
+/// batch job (a request pages with [`page`]). One statement.
+pub fn of_users(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<AccessEntry>, StoreError> {
+    let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
+    let rows = access_log::table
+        .filter(access_log::user_id.eq_any(&ids))
+        .order((access_log::at.asc(), access_log::id.asc()))
+        .select(EntryRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(AccessEntry::try_from).collect()
+}
+
 /// Drops the entries recorded before `cutoff` (retention); how many.
 pub fn purge_before(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
     Ok(diesel::delete(access_log::table.filter(access_log::at.lt(DbTime::from(cutoff)))).execute(conn)?)

@@ -273,9 +273,15 @@ pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreE
 /// How many rows in all of Steward's tables name `id`: 0 after a delete.
 /// For tests and for the operator's checks.
 pub fn rows_naming(conn: &mut AnyConnection, id: UserId) -> Result<i64, StoreError> {
-    use crate::schema::{activities, activity_traces, claim_codes, invitations, sessions, shares, user_managers};
+    use crate::schema::{
+        access_log, activities, activity_traces, claim_codes, invitations, sessions, shares, user_managers,
+    };
     let id = DbId::from(id);
     let counts = [
+        access_log::table
+            .filter(access_log::user_id.eq(id).or(access_log::actor_id.eq(id)))
+            .count()
+            .get_result(conn)?,
         users::table.filter(users::id.eq(id)).count().get_result::<i64>(conn)?,
         user_managers::table
             .filter(user_managers::user_id.eq(id).or(user_managers::manager_id.eq(id)))

@@ -13,8 +13,17 @@ use persistence::testing::TestDb;
 use persistence::users::NameChanges;
 use persistence::{claims, invitations, now, sessions, shares, users, AnyConnection, StoreError};
 
-const LARGE: [&str; 8] =
-    ["users", "sessions", "shares", "activities", "activity_traces", "user_managers", "invitations", "claim_codes"];
+const LARGE: [&str; 9] = [
+    "users",
+    "sessions",
+    "shares",
+    "activities",
+    "activity_traces",
+    "user_managers",
+    "invitations",
+    "claim_codes",
+    "access_log",
+];
 
 #[derive(QueryableByName)]
 struct Scans {
@@ -77,6 +86,9 @@ INSERT INTO activity_traces (activity_id, user_id, point_count, points)
 WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE email IS NOT NULL)
 INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at)
   SELECT gen_random_uuid(), a.id, b.id, 'data:read', now() FROM numbered a JOIN numbered b ON b.n = a.n + 1;
+INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
+  SELECT gen_random_uuid(), kid, now() - (g || ' minutes')::interval, manager, 'user', 'user.read', 'data:read', 'manager'
+  FROM kid_of CROSS JOIN generate_series(1, 3) AS g;
 ANALYZE;
 ";
 
@@ -192,6 +204,25 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
         "claims::redeem",
         scanned_by(cn, ob, |c| persistence::transaction(c, |c| claims::redeem(c, b"two", &given, t))),
     );
+    use domain::access_log::{Action, Via};
+    let ada_user = users::find(cn, a).unwrap().unwrap();
+    let entry = persistence::access_log::NewEntry {
+        user: k,
+        actor: &ada_user,
+        action: Action::UserRead,
+        via: Via::Manager,
+        at: t,
+    };
+    check("access_log::record", scanned_by(cn, ob, |c| persistence::access_log::record(c, &entry)));
+    check("access_log::record_read", scanned_by(cn, ob, |c| persistence::access_log::record_read(c, &entry)));
+    let first = persistence::access_log::page(cn, k, 1, None).unwrap().unwrap()[0].id;
+    check("access_log::page", scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, None)));
+    check("access_log::page before", scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, Some(first))));
+    check(
+        "access_log::page unknown before",
+        scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, Some(domain::AccessEntryId::new()))),
+    );
+    check("access_log::of_users", scanned_by(cn, ob, |c| persistence::access_log::of_users(c, &[k, a])));
     let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t).unwrap();
     check("users::delete_managed (cascades)", scanned_by(cn, ob, |c| users::delete_managed(c, kit.id)));
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));

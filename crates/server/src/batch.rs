@@ -79,6 +79,7 @@ struct Loaded {
     managements: Vec<Management>,
     invitations: Vec<domain::Invitation>,
     claim_codes: Vec<persistence::claims::Issued>,
+    access_log: Vec<domain::access_log::AccessEntry>,
 }
 
 /// One user's part of an export, from data loaded for all at once.
@@ -111,6 +112,11 @@ fn data_json(user: &User, sign_ins: &[sessions::SessionInfo], loaded: &Loaded) -
                 "created_at": c.created_at, "expires_at": c.expires_at,
             }))
             .collect::<Vec<_>>(),
+        // Who else read or changed this user's data (C3), oldest first.
+        "access_log": loaded.access_log.iter().filter(|e| e.user == user.id).map(|e| json!({
+            "id": e.id, "at": e.at, "actor_id": e.actor, "actor_display_name": e.actor_display_name,
+            "action": e.action.as_str(), "scope": e.scope, "via": e.via.as_str(),
+        })).collect::<Vec<_>>(),
         "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
         })).collect::<Vec<_>>(),
@@ -149,6 +155,7 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
                 managements: persistence::managers::naming(c, &everyone)?,
                 invitations: persistence::invitations::naming(c, &everyone)?,
                 claim_codes: persistence::claims::naming(c, &everyone)?,
+                access_log: persistence::access_log::of_users(c, &everyone)?,
             };
             let mut doc = data_json(&user, &sessions::of_user(c, id)?, &loaded);
             doc["managed_users"] = managed.iter().map(|m| data_json(m, &[], &loaded)).collect::<Vec<_>>().into();

@@ -52,6 +52,15 @@ on_both_backends! {
         assert_eq!(managed["invitations"][0]["id"], json!(invitation));
         assert_eq!(doc["invitations"][0]["invitee_id"], json!(coach.id), "sent by Ada");
         assert_eq!(managed["claim_codes"][0]["keep_scopes"], json!(["data:read"]));
+        // Kim's access log: nobody but her managers acted on her; the
+        // coach reading her activities is on it.
+        let res = app.get(&format!("/api/v1/users/{kim}/activities"), &coach.token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let doc2 = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().unwrap();
+        let log = doc2["managed_users"][0]["access_log"].as_array().unwrap();
+        let last = log.last().unwrap();
+        assert_eq!((&last["action"], &last["actor_id"], &last["via"]), (&json!("activity.list"), &json!(coach.id), &json!("share")));
+        assert!(doc["access_log"].as_array().unwrap().is_empty(), "nobody acted on Ada's own data");
         let text = doc.to_string();
         assert!(!text.contains(&code) && !text.contains("code_hash"), "no claim code or its hash in an export");
         assert!(!text.contains("argon2"), "no password hash in an export");

@@ -128,3 +128,114 @@ fn an_unusable_sqlite_file_is_a_clear_error_at_start_up() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// C3: kills Steward with SIGKILL while a grantee records activities on
+/// someone else's account, restarts it on the same database, and checks
+/// that every acknowledged write has its access-log entry and every entry
+/// its write: the activities and the `activity.create` entries are the
+/// same in number, and every acknowledged activity is there.
+async fn a_sigkill_leaves_no_write_without_its_entry(env: &[(&str, &str)]) {
+    let dir = std::env::temp_dir().join(format!("steward-kill-log-{}", uuid::Uuid::new_v4().simple()));
+    let mut proc = Process::start_in(&dir, env);
+    let client = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for email in ["ada@example.org", "coach@example.org"] {
+        let res = client
+            .post(proc.url("/api/v1/auth/register"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = client.post(proc.url("/api/v1/auth/token")).basic_auth(email, Some(PASSWORD)).send().await.unwrap();
+        tokens.push(body(res).await["access_token"].as_str().unwrap().to_owned());
+    }
+    let (ada, coach) = (tokens[0].clone(), tokens[1].clone());
+    let me = body(client.get(proc.url("/api/v1/auth/me")).bearer_auth(&ada).send().await.unwrap()).await;
+    let ada_id = me["id"].as_str().unwrap().to_owned();
+    let res = client
+        .post(proc.url("/api/v1/shares/"))
+        .bearer_auth(&ada)
+        .json(&json!({"grantee_email": "coach@example.org", "scopes": ["data:read", "data:write"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let writer = |n: usize| {
+        let (client, token, url) =
+            (client.clone(), coach.clone(), proc.url(&format!("/api/v1/users/{ada_id}/activities")));
+        let acknowledged = acknowledged.clone();
+        async move {
+            for i in 0.. {
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(
+                        &json!({"name": format!("W{n} {i}"), "sport": "running", "started_at": "2026-11-28T07:00:00Z"}),
+                    )
+                    .send()
+                    .await;
+                let Ok(res) = res else { break };
+                if res.status() != StatusCode::CREATED {
+                    break;
+                }
+                let id = body(res).await["id"].as_str().unwrap().to_owned();
+                acknowledged.lock().unwrap().push(id);
+            }
+        }
+    };
+    let kill = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        proc.signal("KILL");
+    };
+    tokio::join!(writer(0), writer(1), writer(2), writer(3), kill);
+    proc.wait();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() > 10, "the writers got going before the kill: {}", acknowledged.len());
+
+    let proc = Process::start_in(&dir, env);
+    let pages = |path: String| {
+        let (client, url, token) = (client.clone(), proc.url(&path), ada.clone());
+        async move {
+            let mut all: Vec<serde_json::Value> = Vec::new();
+            loop {
+                let before = all.last().map(|e| format!("&before={}", e["id"].as_str().unwrap())).unwrap_or_default();
+                let res = client.get(format!("{url}?limit=100{before}")).bearer_auth(&token).send().await.unwrap();
+                assert_eq!(res.status(), StatusCode::OK);
+                let page = body(res).await.as_array().unwrap().clone();
+                if page.is_empty() {
+                    return all;
+                }
+                all.extend(page);
+            }
+        }
+    };
+    let activities = pages(format!("/api/v1/users/{ada_id}/activities")).await;
+    let ids: HashSet<&str> = activities.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    for id in &acknowledged {
+        assert!(ids.contains(id.as_str()), "an acknowledged write is there after the kill: {id}");
+    }
+    let log = pages(format!("/api/v1/users/{ada_id}/access-log")).await;
+    let created = log.iter().filter(|e| e["action"] == json!("activity.create")).count();
+    assert_eq!(created, activities.len(), "one entry per write, no entry without its write");
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[actix_rt::test]
+async fn a_sigkill_leaves_no_write_without_its_access_log_entry_sqlite() {
+    a_sigkill_leaves_no_write_without_its_entry(&[("JWT_SECRET", "a-fixed-secret-so-tokens-survive-the-restart")])
+        .await;
+}
+
+#[actix_rt::test]
+async fn a_sigkill_leaves_no_write_without_its_access_log_entry_postgres() {
+    let db = persistence::testing::TestDb::new(persistence::Backend::Postgres);
+    a_sigkill_leaves_no_write_without_its_entry(&[
+        ("JWT_SECRET", "a-fixed-secret-so-tokens-survive-the-restart"),
+        ("DATABASE_URL", db.url()),
+    ])
+    .await;
+}
