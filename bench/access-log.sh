@@ -39,6 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+# wrk from Debian when missing, as bench/run.sh does.
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+fi
 
 [ -n "${BENCH_AFTER:-}" ] || (cd "$ROOT" && cargo build --release --quiet -p steward-server)
 
@@ -147,19 +153,23 @@ if [ "$LOG_ROWS" != 0 ]; then
   DB="steward_bench_log_${STAMP}_after"
   psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
-SELECT gen_random_uuid(), u.id, now() - (g || ' seconds')::interval, NULL, 'someone', 'trace.read', 'data:read', 'share'
-FROM generate_series(1, $LOG_ROWS) AS g
-JOIN LATERAL (SELECT id FROM users ORDER BY id OFFSET (g % (SELECT count(*) FROM users)) LIMIT 1) u ON true;
+SELECT gen_random_uuid(), u.ids[1 + g % cardinality(u.ids)], now() - (g || ' seconds')::interval, NULL, 'someone',
+       'trace.read', 'data:read', 'share'
+FROM (SELECT array_agg(id) AS ids FROM users) AS u, generate_series(1, $LOG_ROWS) AS g;
 ANALYZE access_log;
 SQL
   USER_ID=$(psql -X -At -d "$DB" -c "SELECT user_id FROM access_log GROUP BY user_id ORDER BY count(*) DESC LIMIT 1")
-  CURSOR=$(psql -X -At -d "$DB" -c "SELECT id FROM access_log WHERE user_id = '$USER_ID' ORDER BY at DESC, id DESC OFFSET 5000 LIMIT 1")
+  CURSOR=$(psql -X -At -F ' ' -d "$DB" -c "SELECT id, at FROM access_log WHERE user_id = '$USER_ID' ORDER BY at DESC, id DESC OFFSET 100000 LIMIT 1")
+  CURSOR_ID=${CURSOR%% *} CURSOR_AT=${CURSOR#* }
+  # The statements of persistence::access_log::page with `before`: the
+  # cursor by its key, then the page after it, 100,000 entries deep.
   PLAN=$(psql -X -At -d "$DB" <<SQL
 SELECT count(*) || ' entries, ' || (SELECT count(*) FROM access_log WHERE user_id = '$USER_ID') || ' of the paged user' FROM access_log;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
+SELECT at, id FROM access_log WHERE id = '$CURSOR_ID' AND user_id = '$USER_ID';
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT id, user_id, at, actor_id, actor_display_name, action, scope, via FROM access_log
-WHERE user_id = '$USER_ID' AND (at < (SELECT at FROM access_log WHERE id = '$CURSOR' AND user_id = '$USER_ID')
-  OR (at = (SELECT at FROM access_log WHERE id = '$CURSOR' AND user_id = '$USER_ID') AND id < '$CURSOR'))
+WHERE user_id = '$USER_ID' AND (access_log.at, access_log.id) < ('$CURSOR_AT'::timestamptz, '$CURSOR_ID'::uuid)
 ORDER BY at DESC, id DESC LIMIT 50;
 SQL
 )

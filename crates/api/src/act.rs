@@ -19,9 +19,10 @@
 //!
 //! A write does all five in one transaction: what it decided on holds for
 //! what it writes, and its access-log entry commits with it or not at all.
-//! A read records its entry after reading and before answering, in a
-//! transaction of its own (committed without waiting for the disk on
-//! PostgreSQL); an entry that cannot be written fails the request (503),
+//! A read records its entry after reading and before answering, batched
+//! with other reads' entries in a transaction of their own (committed
+//! without waiting for the disk on PostgreSQL, see [`crate::read_log`]);
+//! an entry that cannot be written fails the request (503),
 //! and a refused request (any 4xx) leaves none. Because the action is
 //! part of [`On`], an endpoint that acts on someone's data cannot forget
 //! its entry: the only requests without one are the caller's own and the
@@ -228,36 +229,26 @@ impl Access {
     }
 }
 
-/// Records the access-log entry of a request that did `action` to the
-/// subject's data: a write's in its transaction (the caller holds it, and
-/// on SQLite the writers' turn), a read's in a transaction of its own
-/// (on SQLite in turn with the writers). Deleting a user deletes its log,
-/// in the same transaction, so `user.delete` leaves nothing to record.
-fn record(
-    c: &mut AnyConnection,
-    access: &Access,
-    action: Action,
-    via: Via,
-    write: bool,
-    writer: Option<&std::sync::Mutex<()>>,
-) -> Result<(), ApiError> {
-    if action == Action::UserDelete {
-        return Ok(());
-    }
-    let entry = NewEntry { user: access.subject.id, actor: &access.caller, action, via, at: access.now };
-    let recorded = if write {
-        persistence::access_log::record(c, &entry)
-    } else {
-        let _turn = writer.map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
-        persistence::access_log::record_read(c, &entry)
-    };
-    // Fail closed: a request whose entry cannot be written is not served
-    // (503, and a write rolls back). The subject gone meanwhile is its 404.
-    recorded.map_err(|e| match e {
-        persistence::StoreError::NotFound => ApiError::Vanished,
-        e @ (persistence::StoreError::Unavailable(_) | persistence::StoreError::ConnectionLost(_)) => e.into(),
+/// The access-log entry of a request that did `action` to the subject's
+/// data, if it leaves one: none for the caller's own requests, and none
+/// for `user.delete` (deleting a user deletes its log in that very
+/// transaction, so there is nothing to record it in).
+fn entry_of(on: On, access: &Access) -> Option<NewEntry> {
+    let action = on.action().filter(|a| *a != Action::UserDelete)?;
+    let via: Via = log::via(action, access.relation)?;
+    Some(NewEntry::new(access.subject.id, &access.caller, action, via, access.now))
+}
+
+/// Fail closed: a request whose entry cannot be written is not served
+/// (503, and a write rolls back). The subject deleted meanwhile is the
+/// acted-on resource's 404.
+fn unrecorded(e: persistence::StoreError) -> ApiError {
+    use persistence::StoreError;
+    match e {
+        StoreError::NotFound => ApiError::Vanished,
+        e @ (StoreError::Unavailable(_) | StoreError::ConnectionLost(_)) => e.into(),
         other => ApiError::Unavailable { why: format!("the access log cannot be written: {other}"), lost: false },
-    })
+    }
 }
 
 impl Db {
@@ -310,8 +301,8 @@ impl Db {
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
-        let writer = self.writer.clone();
-        let work = move |c: &mut AnyConnection| -> Result<(T, DateTime<Utc>), ApiError> {
+        type Done<T> = (T, DateTime<Utc>, Option<NewEntry>);
+        let work = move |c: &mut AnyConnection| -> Result<Done<T>, ApiError> {
             let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
             let input = input?;
             let access = Access::of(c, live.user, session, on, now)?;
@@ -322,13 +313,15 @@ impl Db {
                 other => other,
             };
             let done = act(c, &access, input).map_err(vanished)?;
-            if let Some((action, via)) = on.action().and_then(|a| Some((a, log::via(a, access.relation)?))) {
-                record(c, &access, action, via, write, writer.as_deref()).map_err(vanished)?;
+            let mut entry = entry_of(on, &access);
+            // A write's entry commits with the write.
+            if let Some(entry) = entry.take_if(|_| write) {
+                persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
             }
-            Ok((done, live.expires_at))
+            Ok((done, live.expires_at, entry))
         };
         let writer = if write { self.writer.clone() } else { None };
-        let (done, session_ends) = self
+        let (done, session_ends, read_entry) = self
             .on_connection(move |c| match (write, writer) {
                 (false, _) => work(c),
                 (true, None) => persistence::transaction_with(c, work),
@@ -338,6 +331,14 @@ impl Db {
                 }
             })
             .await?;
+        // A read's entry is stored before the answer, with other reads'
+        // (see `read_log`), the connection already back in the pool.
+        if let Some(entry) = read_entry {
+            self.read_log.record(entry).await.map_err(unrecorded).map_err(|e| match e {
+                ApiError::Vanished => on.not_found(),
+                other => other,
+            })?;
+        }
         caller.confirmed(session_ends, now)?;
         Ok(done)
     }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod header_limit;
 pub mod metrics;
 pub mod openapi;
+mod read_log;
 pub mod request_log;
 pub mod routes;
 mod state;

@@ -48,12 +48,16 @@ pub struct Db {
     pub(crate) writer: Option<std::sync::Arc<std::sync::Mutex<()>>>,
     pub(crate) wait: prometheus::Histogram,
     pub(crate) timeouts: prometheus::IntCounter,
+    /// Where reads' access-log entries are written, in batches.
+    pub(crate) read_log: std::sync::Arc<crate::read_log::ReadLog>,
 }
 
 impl Db {
     pub fn new(pool: Pool, metrics: &crate::metrics::Metrics) -> Db {
-        let writer = (pool.backend() == persistence::Backend::Sqlite).then(Default::default);
-        Db { pool, writer, wait: metrics.pool_wait.clone(), timeouts: metrics.pool_timeouts.clone() }
+        let writer: Option<std::sync::Arc<std::sync::Mutex<()>>> =
+            (pool.backend() == persistence::Backend::Sqlite).then(Default::default);
+        let read_log = std::sync::Arc::new(crate::read_log::ReadLog::start(pool.clone(), writer.clone()));
+        Db { pool, writer, wait: metrics.pool_wait.clone(), timeouts: metrics.pool_timeouts.clone(), read_log }
     }
 
     pub fn pool(&self) -> &Pool {

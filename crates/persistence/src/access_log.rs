@@ -9,7 +9,7 @@ use domain::{AccessEntryId, Scope, User, UserId};
 
 use crate::schema::access_log;
 use crate::types::{DbId, DbTime};
-use crate::{AnyConnection, StoreError};
+use crate::{per_backend, AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = access_log)]
@@ -45,24 +45,30 @@ impl TryFrom<EntryRow> for AccessEntry {
     }
 }
 
-/// An entry to record: `actor` did `action` to `user`'s data, via a
-/// manager's standing or a share.
-pub struct NewEntry<'a> {
+/// An entry to record: `actor` (with its display name now) did `action`
+/// to `user`'s data, via a manager's standing or a share.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
     pub user: UserId,
-    pub actor: &'a User,
+    pub actor: UserId,
+    pub actor_display_name: String,
     pub action: Action,
     pub via: Via,
     pub at: DateTime<Utc>,
 }
 
-impl NewEntry<'_> {
+impl NewEntry {
+    pub fn new(user: UserId, actor: &User, action: Action, via: Via, at: DateTime<Utc>) -> NewEntry {
+        NewEntry { user, actor: actor.id, actor_display_name: actor.display_name(), action, via, at }
+    }
+
     fn row(&self) -> EntryRow {
         EntryRow {
             id: AccessEntryId::new().into(),
             user_id: self.user.into(),
             at: self.at.into(),
-            actor_id: Some(self.actor.id.into()),
-            actor_display_name: self.actor.display_name(),
+            actor_id: Some(self.actor.into()),
+            actor_display_name: self.actor_display_name.clone(),
             action: self.action.as_str().to_owned(),
             scope: self.action.scope().map(|s| s.as_str().to_owned()),
             via: self.via.as_str().to_owned(),
@@ -77,41 +83,27 @@ pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Records a read's entry in a transaction of its own, outside any
-/// other. On PostgreSQL that transaction commits without waiting for
-/// the disk (`synchronous_commit` off for it alone, set in the same
-/// statement): a crash of the database may lose the last fraction of a
-/// second of read entries, never a change's, and the read is answered
-/// only after the insert returns, so a crash of Steward loses none.
-pub fn record_read(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreError> {
-    match conn {
-        AnyConnection::Postgres(c) => {
-            use crate::types::{Id, Ts};
-            use diesel::sql_types::{Nullable, Text};
-            let row = entry.row();
-            diesel::sql_query(RECORD_READ)
-                .bind::<Id, _>(row.id)
-                .bind::<Id, _>(row.user_id)
-                .bind::<Ts, _>(row.at)
-                .bind::<Nullable<Id>, _>(row.actor_id)
-                .bind::<Text, _>(row.actor_display_name)
-                .bind::<Text, _>(row.action)
-                .bind::<Nullable<Text>, _>(row.scope)
-                .bind::<Text, _>(row.via)
-                .execute(c)?;
-            Ok(())
-        }
-        AnyConnection::Sqlite(_) => record(conn, entry),
+/// Records reads' entries, many in one statement, in a transaction of
+/// their own. On PostgreSQL that transaction commits without waiting for
+/// the disk (`synchronous_commit` off for it alone): a crash of the
+/// database may lose the last fraction of a second of read entries, never
+/// a change's; the reads are answered only after this returns, so a crash
+/// of Steward loses none. All or none: a caller that must tell which
+/// entry failed records them one at a time.
+pub fn record_reads(conn: &mut AnyConnection, entries: &[NewEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<EntryRow> = entries.iter().map(NewEntry::row).collect();
+    crate::transaction(conn, |conn| {
+        if let AnyConnection::Postgres(c) = conn {
+            diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true)").execute(c)?;
+        }
+        // A multi-row insert, which Diesel's multi-backend does not offer.
+        per_backend!(conn, |c| diesel::insert_into(access_log::table).values(&rows).execute(c))?;
+        Ok(())
+    })
 }
-
-/// The insert of a read's entry, its transaction (the statement's own)
-/// committed asynchronously: `set_config(..., true)` lasts to the end of
-/// the transaction, which is this statement, and the commit reads it.
-const RECORD_READ: &str = "\
-WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM async";
 
 /// A page of `user`'s log, newest first (`at`, then `id`), after `before`
 /// (exclusive) when given. `Ok(None)` when `before` names no entry of
@@ -139,8 +131,19 @@ pub fn page(
         let Some((at, id)) = cursor else {
             return Ok(None);
         };
-        // Keyset pagination, as for activities: strictly after the cursor.
-        query = query.filter(access_log::at.lt(at).or(access_log::at.eq(at).and(access_log::id.lt(id))));
+        // Keyset pagination: strictly after the cursor in the list's
+        // order. As a row comparison, which both backends take as a range
+        // of the (user_id, at, id) index: however deep the page, it reads
+        // only the rows it returns (an OR of the two columns is a filter,
+        // and a page 150,000 entries deep would read them all).
+        use crate::types::{Id, Ts};
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("(access_log.at, access_log.id) < (")
+                .bind::<Ts, _>(at)
+                .sql(", ")
+                .bind::<Id, _>(id)
+                .sql(")"),
+        );
     }
     let rows = query.load(conn)?;
     rows.into_iter().map(AccessEntry::try_from).collect::<Result<Vec<_>, _>>().map(Some)

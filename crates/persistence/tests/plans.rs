@@ -206,15 +206,10 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     );
     use domain::access_log::{Action, Via};
     let ada_user = users::find(cn, a).unwrap().unwrap();
-    let entry = persistence::access_log::NewEntry {
-        user: k,
-        actor: &ada_user,
-        action: Action::UserRead,
-        via: Via::Manager,
-        at: t,
-    };
+    let entry = persistence::access_log::NewEntry::new(k, &ada_user, Action::UserRead, Via::Manager, t);
     check("access_log::record", scanned_by(cn, ob, |c| persistence::access_log::record(c, &entry)));
-    check("access_log::record_read", scanned_by(cn, ob, |c| persistence::access_log::record_read(c, &entry)));
+    let batch = vec![entry.clone(); 3];
+    check("access_log::record_reads", scanned_by(cn, ob, |c| persistence::access_log::record_reads(c, &batch)));
     let first = persistence::access_log::page(cn, k, 1, None).unwrap().unwrap()[0].id;
     check("access_log::page", scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, None)));
     check("access_log::page before", scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, Some(first))));

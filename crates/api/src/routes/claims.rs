@@ -196,13 +196,7 @@ pub async fn redeem_claim_code(
             // (C3): its entry commits with it.
             let redeem = |c: &mut persistence::AnyConnection| {
                 let redeemed = claims::redeem(c, &hash, &given, now)?;
-                let entry = NewEntry {
-                    user: redeemed.user.id,
-                    actor: &redeemed.issued_by,
-                    action: Action::UserClaim,
-                    via: Via::Manager,
-                    at: now,
-                };
+                let entry = NewEntry::new(redeemed.user.id, &redeemed.issued_by, Action::UserClaim, Via::Manager, now);
                 persistence::access_log::record(c, &entry)?;
                 Ok(redeemed)
             };

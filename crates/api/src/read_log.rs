@@ -1,0 +1,98 @@
+//! The access-log entries of reads, written in batches.
+//!
+//! A read's entry must be stored before the read is answered (C3), but a
+//! statement per read would cost a read as much again as the read itself:
+//! on PostgreSQL an insert is a write, with its WAL record, its commit and
+//! its index updates. So reads hand their entries to one writer thread,
+//! which inserts every entry waiting at that moment in one statement and
+//! one transaction (committed without waiting for the disk), then tells
+//! each read that its entry is stored. Reads that arrive while a batch is
+//! being written form the next one: under load a batch holds many
+//! entries, and alone a read waits for one insert, as it would anyway.
+//!
+//! Fail closed: a read whose entry was not stored is not answered (503;
+//! the subject deleted meanwhile is its 404). When a batch fails, its
+//! entries are retried one at a time, so one entry's fault (a user
+//! deleted meanwhile) fails only its own read.
+//!
+//! The thread holds no connection between batches; it takes one from the
+//! pool for each. It ends when the [`ReadLog`] (the `Db`) is dropped.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use persistence::access_log::{self, NewEntry};
+use persistence::{Pool, StoreError};
+use tokio::sync::oneshot;
+
+/// The most entries one statement inserts (8 parameters each, well under
+/// either backend's limit).
+const BATCH_MAX: usize = 256;
+
+type Reply = oneshot::Sender<Result<(), StoreError>>;
+
+/// The sending side of the writer thread.
+pub(crate) struct ReadLog {
+    tx: mpsc::Sender<(NewEntry, Reply)>,
+}
+
+impl ReadLog {
+    /// Starts the writer thread over `pool`. On SQLite, `writer` is the
+    /// process's turn for writers, taken for each batch.
+    pub(crate) fn start(pool: Pool, writer: Option<std::sync::Arc<std::sync::Mutex<()>>>) -> ReadLog {
+        let (tx, rx) = mpsc::channel::<(NewEntry, Reply)>();
+        std::thread::Builder::new()
+            .name("steward-read-log".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH_MAX {
+                        match rx.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    write(&pool, writer.as_deref(), batch);
+                }
+            })
+            .expect("the read log's thread starts");
+        ReadLog { tx }
+    }
+
+    /// Stores `entry`; returns once it is stored, or why it is not.
+    pub(crate) async fn record(&self, entry: NewEntry) -> Result<(), StoreError> {
+        let (reply, stored) = oneshot::channel();
+        self.tx
+            .send((entry, reply))
+            .map_err(|_| StoreError::Unavailable("the read log's writer has stopped".into()))?;
+        stored.await.map_err(|_| StoreError::Unavailable("the read log's writer has stopped".into()))?
+    }
+}
+
+/// Writes one batch and answers each of its reads.
+fn write(pool: &Pool, writer: Option<&std::sync::Mutex<()>>, batch: Vec<(NewEntry, Reply)>) {
+    let (entries, replies): (Vec<NewEntry>, Vec<Reply>) = batch.into_iter().unzip();
+    let insert = |entries: &[NewEntry]| -> Result<(), StoreError> {
+        // The pool's own timeout bounds the wait for a connection.
+        let mut conn = pool.get_by(Instant::now() + pool.timeout().max(Duration::from_millis(1)))?;
+        let _turn = writer.map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        conn.run(|c| access_log::record_reads(c, entries))
+    };
+    if let [_] = entries.as_slice() {
+        let _ = replies.into_iter().next().map(|reply| reply.send(insert(&entries)));
+        return;
+    }
+    match insert(&entries) {
+        Ok(()) => {
+            for reply in replies {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        // One at a time, so that each read learns its own fate.
+        Err(_) => {
+            for (entry, reply) in entries.iter().zip(replies) {
+                let _ = reply.send(insert(std::slice::from_ref(entry)));
+            }
+        }
+    }
+}
