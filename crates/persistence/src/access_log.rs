@@ -9,7 +9,7 @@ use domain::{AccessEntryId, Scope, User, UserId};
 
 use crate::schema::access_log;
 use crate::types::{DbId, DbTime};
-use crate::{per_backend, AnyConnection, StoreError};
+use crate::{AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = access_log)]
@@ -83,8 +83,8 @@ pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreErr
     Ok(())
 }
 
-/// Records reads' entries, many in one statement, in a transaction of
-/// their own. On PostgreSQL that transaction commits without waiting for
+/// Records reads' entries, many in one statement, which is its own
+/// transaction. On PostgreSQL that transaction commits without waiting for
 /// the disk (`synchronous_commit` off for it alone): a crash of the
 /// database may lose the last fraction of a second of read entries, never
 /// a change's; the reads are answered only after this returns, so a crash
@@ -95,14 +95,52 @@ pub fn record_reads(conn: &mut AnyConnection, entries: &[NewEntry]) -> Result<()
         return Ok(());
     }
     let rows: Vec<EntryRow> = entries.iter().map(NewEntry::row).collect();
-    crate::transaction(conn, |conn| {
-        if let AnyConnection::Postgres(c) = conn {
-            diesel::sql_query("SELECT set_config('synchronous_commit', 'off', true)").execute(c)?;
+    match conn {
+        // One statement, one round trip, its own transaction: the
+        // setting lasts to the end of the transaction, which is this
+        // statement, and its commit reads it.
+        AnyConnection::Postgres(c) => {
+            use crate::types::{Id, Ts};
+            use diesel::sql_types::{Nullable, Text};
+            let mut q = diesel::sql_query(
+                "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) \
+                 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via) \
+                 SELECT v.* FROM async, (VALUES ",
+            )
+            .into_boxed::<diesel::pg::Pg>();
+            for (i, row) in rows.into_iter().enumerate() {
+                let n = i * 8;
+                let sep = if i == 0 { "" } else { ", " };
+                q = q
+                    .sql(format!(
+                        "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6,
+                        n + 7,
+                        n + 8
+                    ))
+                    .bind::<Id, _>(row.id)
+                    .bind::<Id, _>(row.user_id)
+                    .bind::<Ts, _>(row.at)
+                    .bind::<Nullable<Id>, _>(row.actor_id)
+                    .bind::<Text, _>(row.actor_display_name)
+                    .bind::<Text, _>(row.action)
+                    .bind::<Nullable<Text>, _>(row.scope)
+                    .bind::<Text, _>(row.via);
+            }
+            q.sql(") AS v").execute(c)?;
+            Ok(())
         }
-        // A multi-row insert, which Diesel's multi-backend does not offer.
-        per_backend!(conn, |c| diesel::insert_into(access_log::table).values(&rows).execute(c))?;
-        Ok(())
-    })
+        // One multi-row statement: atomic on its own.
+        AnyConnection::Sqlite(c) => {
+            diesel::insert_into(access_log::table).values(&rows).execute(c)?;
+            Ok(())
+        }
+    }
 }
 
 /// A page of `user`'s log, newest first (`at`, then `id`), after `before`

@@ -184,6 +184,23 @@ on_both_backends! {
         assert_eq!(log[0]["actor_display_name"], json!("coach"), "its name as it was");
     }
 
+    async fn concurrent_reads_leave_one_entry_each(app) {
+        // Reads' entries are written in batches (api::read_log): many at
+        // once still leave exactly one each.
+        let ada = app.account("ada@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let path = format!("/api/v1/users/{kim}/activities");
+        let reads = (0..40).map(|_| app.get(&path, &ada.token));
+        for res in futures_util::future::join_all(reads).await {
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+        let res = app.get(&format!("/api/v1/users/{kim}/access-log?limit=100"), &ada.token).await;
+        let log = body(res).await;
+        assert_eq!(log.as_array().unwrap().len(), 40);
+        let ids: std::collections::HashSet<&str> = log.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), 40, "each its own entry");
+    }
+
     async fn the_log_pages_newest_first_and_goes_with_its_user(app) {
         let ada = app.account("ada@example.org").await;
         let kim = app.managed(&ada, "Kim").await;
