@@ -221,18 +221,22 @@ impl Db {
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
-        let work = move |c: &mut AnyConnection| -> Result<(T, DateTime<Utc>), ApiError> {
+        let touch = caller.touch();
+        use domain::sign_in::SecondFactor;
+        let work = move |c: &mut AnyConnection| -> Result<(T, (DateTime<Utc>, Option<SecondFactor>)), ApiError> {
             let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
+            touch.apply(c, session, live.last_used_at, now)?;
+            let ends = (live.expires_at, live.second_factor);
             let input = input?;
             let access = Access::of(c, live.user, session, on, now)?;
             let done = act(c, &access, input).map_err(|e| match e {
                 ApiError::Vanished => on.not_found(),
                 other => other,
             })?;
-            Ok((done, live.expires_at))
+            Ok((done, ends))
         };
         let writer = if write { self.writer.clone() } else { None };
-        let (done, session_ends) = self
+        let (done, (session_ends, factor)) = self
             .on_connection(move |c| match (write, writer) {
                 (false, _) => work(c),
                 (true, None) => persistence::transaction_with(c, work),
@@ -242,7 +246,7 @@ impl Db {
                 }
             })
             .await?;
-        caller.confirmed(session_ends, now)?;
+        caller.confirmed(session_ends, factor, now)?;
         Ok(done)
     }
 

@@ -3,6 +3,7 @@
 mod caller;
 mod cookie;
 pub mod credentials;
+pub mod mfa;
 mod passwords;
 mod tokens;
 

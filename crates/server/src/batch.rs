@@ -4,7 +4,11 @@
 use chrono::{DateTime, Utc};
 use domain::{Activity, Share, TracePoint, User, UserId};
 use persistence::{activities, sessions, shares, throttle, users, Pool, StoreError};
+use domain::throttle::Policy;
 use serde_json::{json, Value};
+
+/// The prefix of the second-factor throttle's keys (`throttle::code_key`).
+const CODE_PREFIX: &str = "code:";
 
 /// What `purge-expired` removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -23,7 +27,9 @@ pub fn purge_expired(pool: &Pool, now: DateTime<Utc>) -> Result<Purged, StoreErr
             Ok(Purged {
                 shares: shares::purge_expired(c, now)?,
                 sessions: sessions::purge(c, now)?,
-                throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+                // Second-factor counts live a day; every other key 15 minutes.
+                throttles: throttle::purge(c, Policy::ACCOUNT.window_cutoff(now), &[CODE_PREFIX])?
+                    + throttle::purge_prefixed(c, CODE_PREFIX, Policy::CODE.window_cutoff(now))?,
             })
         })
     })
@@ -135,6 +141,12 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
                 claim_codes: persistence::claims::naming(c, &everyone)?,
             };
             let mut doc = data_json(&user, &sessions::of_user(c, id)?, &loaded);
+            // The second factor's state, never its secret (sealed or not)
+            // nor its recovery codes' hashes.
+            let enabled_at = persistence::mfa::find(c, id)?.and_then(|f| f.enabled_at);
+            let left = persistence::mfa::recovery_codes_left(c, id)?;
+            doc["second_factor"] =
+                json!({"totp": enabled_at.is_some(), "enabled_at": enabled_at, "recovery_codes_left": left});
             doc["managed_users"] = managed.iter().map(|m| data_json(m, &[], &loaded)).collect::<Vec<_>>().into();
             doc["exported_at"] = json!(persistence::now());
             Ok(Some(doc))
