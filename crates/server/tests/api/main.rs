@@ -15,6 +15,7 @@ mod concurrency;
 mod faults;
 mod limits;
 mod managers;
+mod mfa;
 mod migration;
 mod nul;
 mod openapi;
