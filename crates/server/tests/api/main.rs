@@ -22,6 +22,7 @@ mod openapi;
 mod operations;
 mod outage;
 mod shares;
+mod sign_ins;
 mod tokens;
 mod users;
 mod validation;
