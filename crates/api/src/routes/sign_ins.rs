@@ -43,6 +43,7 @@ pub async fn list_sign_ins(caller: Caller, state: web::Data<AppState>) -> Result
     responses(
         (status = 204, description = "Ended"),
         (status = 404, description = "Sign-in not found", body = crate::dto::HttpErrorDoc),
+        (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
     ),
     security(("HTTPBearer" = []))
 )]
