@@ -80,7 +80,8 @@ pub async fn register(
         (status = 429, description = "Too many failed sign-ins, or too many wrong codes", body = crate::dto::HttpErrorDoc,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
-    params(("X-OTP" = Option<String>, Header, description = "A second factor's code, when not in the form's `otp`")),
+    params(("X-OTP" = Option<String>, Header, nullable = false,
+        description = "A second factor's code, when not in the form's `otp`")),
 )]
 #[post("/auth/token")]
 pub async fn login(
@@ -114,6 +115,7 @@ pub struct TokenForm {
     #[schema(format = Password)]
     password: String,
     /// A second factor's code (TOTP or recovery), when the account has one on.
+    #[schema(nullable = false)]
     otp: Option<String>,
 }
 
