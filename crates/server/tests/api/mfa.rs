@@ -427,3 +427,48 @@ on_both_backends! {
         }
     }
 }
+
+/// The secret, the codes and the recovery codes never reach a log line,
+/// even at `RUST_LOG=debug` and with a 500 logged.
+#[actix_rt::test]
+async fn the_secret_and_codes_never_reach_a_log() {
+    let proc = crate::operations::Process::start(&[("RUST_LOG", "trace")]);
+    let client = reqwest::Client::new();
+    let res = client.post(proc.url("/api/v1/auth/register")).json(&json!({"email": "ada@example.org", "password": PASSWORD}))
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let token = token_of(client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).send().await.unwrap()).await;
+    early_in_a_step().await;
+    let res = client.post(proc.url("/api/v1/auth/mfa/totp")).bearer_auth(&token).json(&json!({"password": PASSWORD})).send().await.unwrap();
+    let secret_text = body(res).await["secret"].as_str().unwrap().to_owned();
+    let secret = TotpSecret::from_base32(&secret_text).unwrap();
+    let confirm_code = code(&secret, 0);
+    let res = client.post(proc.url("/api/v1/auth/mfa/totp/confirm")).bearer_auth(&token).json(&json!({"code": confirm_code}))
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let recovery: Vec<String> = body(res).await["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let next = code(&secret, 1);
+    let res = client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).header("x-otp", &next)
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).header("x-otp", &recovery[0])
+        .send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let logs = proc.logs();
+    assert!(logs.contains("/api/v1/auth/mfa/totp/confirm"), "the requests were logged: {logs}");
+    let raw_hex: String = secret.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    for leak in [secret_text.as_str(), &raw_hex, &recovery[0], &recovery[1]] {
+        assert!(!logs.contains(leak), "a log holds {leak:?}");
+    }
+    // A 6-digit code, not as part of a longer number (a timestamp's
+    // microseconds may hold any six digits).
+    for leak in [&confirm_code, &next] {
+        let alone = logs.match_indices(leak.as_str()).any(|(i, _)| {
+            let before = logs[..i].chars().next_back().is_none_or(|c| !c.is_ascii_digit());
+            let after = logs[i + 6..].chars().next().is_none_or(|c| !c.is_ascii_digit());
+            before && after
+        });
+        assert!(!alone, "a log holds the code {leak}");
+    }
+}
