@@ -166,6 +166,40 @@ pub struct SignIn {
 
 type SignInRow = (DbId, DbTime, DbTime, DbTime, Option<String>, Option<String>, Option<String>, Option<String>);
 
+const SIGN_IN_COLUMNS: (
+    sessions::id,
+    sessions::created_at,
+    sessions::last_used_at,
+    sessions::expires_at,
+    sessions::ip,
+    sessions::last_ip,
+    sessions::user_agent,
+    sessions::second_factor,
+) = (
+    sessions::id,
+    sessions::created_at,
+    sessions::last_used_at,
+    sessions::expires_at,
+    sessions::ip,
+    sessions::last_ip,
+    sessions::user_agent,
+    sessions::second_factor,
+);
+
+fn sign_in(row: SignInRow) -> SignIn {
+    let (id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, factor) = row;
+    SignIn {
+        id: id.into(),
+        created_at: created_at.0,
+        last_used_at: last_used_at.0,
+        expires_at: expires_at.0,
+        ip,
+        last_ip,
+        user_agent,
+        second_factor: factor.as_deref().and_then(SecondFactor::parse),
+    }
+}
+
 /// The live sign-ins of `user` at `now`, most recently used first, then
 /// by id. At most [`MAX_LIVE_PER_ACCOUNT`] (the cap), on the account's index.
 pub fn live_of(conn: &mut AnyConnection, user: UserId, now: DateTime<Utc>) -> Result<Vec<SignIn>, StoreError> {
@@ -174,30 +208,9 @@ pub fn live_of(conn: &mut AnyConnection, user: UserId, now: DateTime<Utc>) -> Re
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(DbTime::from(now)))
         .order((sessions::last_used_at.desc(), sessions::id.asc()))
-        .select((
-            sessions::id,
-            sessions::created_at,
-            sessions::last_used_at,
-            sessions::expires_at,
-            sessions::ip,
-            sessions::last_ip,
-            sessions::user_agent,
-            sessions::second_factor,
-        ))
+        .select(SIGN_IN_COLUMNS)
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, created_at, last_used_at, expires_at, ip, last_ip, user_agent, factor)| SignIn {
-            id: id.into(),
-            created_at: created_at.0,
-            last_used_at: last_used_at.0,
-            expires_at: expires_at.0,
-            ip,
-            last_ip,
-            user_agent,
-            second_factor: factor.as_deref().and_then(SecondFactor::parse),
-        })
-        .collect())
+    Ok(rows.into_iter().map(sign_in).collect())
 }
 
 /// Revokes one live sign-in of `user`; whether there was one.
@@ -275,22 +288,28 @@ pub struct SessionInfo {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// What its account sees of it (C5).
+    pub seen: SignIn,
 }
 
 /// Every sign-in of `user`, oldest first.
 pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<SessionInfo>, StoreError> {
-    let rows: Vec<(DbId, DbTime, DbTime, Option<DbTime>)> = sessions::table
+    let rows: Vec<(SignInRow, Option<DbTime>)> = sessions::table
         .filter(sessions::user_id.eq(DbId::from(user)))
         .order((sessions::created_at.asc(), sessions::id.asc()))
-        .select((sessions::id, sessions::created_at, sessions::expires_at, sessions::revoked_at))
+        .select((SIGN_IN_COLUMNS, sessions::revoked_at))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, created_at, expires_at, revoked_at)| SessionInfo {
-            id: id.into(),
-            created_at: created_at.0,
-            expires_at: expires_at.0,
-            revoked_at: revoked_at.map(|t| t.0),
+        .map(|(row, revoked_at)| {
+            let seen = sign_in(row);
+            SessionInfo {
+                id: seen.id,
+                created_at: seen.created_at,
+                expires_at: seen.expires_at,
+                revoked_at: revoked_at.map(|t| t.0),
+                seen,
+            }
         })
         .collect())
 }

@@ -103,6 +103,8 @@ fn data_json(user: &User, sign_ins: &[sessions::SessionInfo], loaded: &Loaded) -
             .collect::<Vec<_>>(),
         "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
+            "last_used_at": s.seen.last_used_at, "ip": s.seen.ip, "last_ip": s.seen.last_ip,
+            "user_agent": s.seen.user_agent, "second_factor": s.seen.second_factor.map(|f| f.as_str()),
         })).collect::<Vec<_>>(),
         "shares": all_shares.iter().filter(|s| s.subject == user.id || s.grantee == user.id).map(share_json).collect::<Vec<_>>(),
         "activities": all_activities.iter().filter(|(a, _)| a.user_id == user.id).map(|(a, trace)| json!({

@@ -410,6 +410,8 @@ on_both_backends! {
         let doc = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().unwrap();
         assert_eq!(doc["second_factor"]["totp"], json!(true));
         assert_eq!(doc["second_factor"]["recovery_codes_left"], json!(10));
+        assert_eq!(doc["sign_ins"][0]["second_factor"], json!("totp"), "what the person sees of each sign-in");
+        assert_eq!(doc["sign_ins"][0]["ip"], json!("127.0.0.0"));
         let text = doc.to_string();
         let raw_hex: String = secret.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
         for leak in [secret_text.as_str(), &secret_text.to_lowercase(), &raw_hex, "secret", "sealed", "code_hash", &recovery] {
