@@ -189,7 +189,9 @@ mod tests {
     fn codes_are_rfc_6238s() {
         let s = TotpSecret::from_bytes(RFC_SECRET);
         // The RFC's 8-digit values, cut to their last 6 digits.
-        for (t, code) in [(59, "287082"), (1_111_111_109, "081804"), (1_234_567_890, "005924"), (2_000_000_000, "279037")] {
+        for (t, code) in
+            [(59, "287082"), (1_111_111_109, "081804"), (1_234_567_890, "005924"), (2_000_000_000, "279037")]
+        {
             assert_eq!(s.code_at(t), code, "at {t}");
         }
     }
@@ -215,7 +217,11 @@ mod tests {
         assert_eq!(check_totp(&s, &code, t, Some(step_of(t) - 1)), Some(step_of(t)));
         assert_eq!(check_totp(&s, &code, t, Some(step_of(t))), None, "used: never twice");
         let next = s.code_at(t + 30);
-        assert_eq!(check_totp(&s, &next, t, Some(step_of(t))), Some(step_of(t) + 1), "the next step's code still works");
+        assert_eq!(
+            check_totp(&s, &next, t, Some(step_of(t))),
+            Some(step_of(t) + 1),
+            "the next step's code still works"
+        );
     }
 
     #[test]
@@ -223,7 +229,8 @@ mod tests {
         let s = TotpSecret::from_bytes([1; 20]);
         let t = 1_800_000_000;
         let code = s.code_at(t);
-        for bad in [format!(" {code}"), format!("{code}0"), code[..5].to_owned(), "+12345".into(), "١٢٣٤٥٦".into()] {
+        for bad in [format!(" {code}"), format!("{code}0"), code[..5].to_owned(), "+12345".into(), "١٢٣٤٥٦".into()]
+        {
             assert_eq!(check_totp(&s, &bad, t, None), None, "{bad:?}");
         }
     }

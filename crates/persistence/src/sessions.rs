@@ -235,11 +235,7 @@ pub fn revoke_live(
 
 /// Marks a sign-in as having given a second factor (turning the factor on
 /// counts as having given it).
-pub fn set_second_factor(
-    conn: &mut AnyConnection,
-    session: SessionId,
-    factor: SecondFactor,
-) -> Result<(), StoreError> {
+pub fn set_second_factor(conn: &mut AnyConnection, session: SessionId, factor: SecondFactor) -> Result<(), StoreError> {
     diesel::update(sessions::table.filter(sessions::id.eq(DbId::from(session))))
         .set(sessions::second_factor.eq(Some(factor.as_str())))
         .execute(conn)?;

@@ -2,9 +2,9 @@
 //! crates directly: what the platform's batch jobs do with Steward's data.
 
 use chrono::{DateTime, Utc};
+use domain::throttle::Policy;
 use domain::{Activity, Share, TracePoint, User, UserId};
 use persistence::{activities, sessions, shares, throttle, users, Pool, StoreError};
-use domain::throttle::Policy;
 use serde_json::{json, Value};
 
 /// The prefix of the second-factor throttle's keys (`throttle::code_key`).

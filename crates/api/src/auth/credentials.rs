@@ -6,8 +6,8 @@ use actix_web::http::header::{CONTENT_TYPE, USER_AGENT};
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use domain::throttle::{self, Policy};
 use domain::sign_in::SecondFactor;
+use domain::throttle::{self, Policy};
 use domain::{Email, SessionId, User};
 use persistence::{sessions, users};
 
@@ -195,10 +195,8 @@ pub async fn sign_in(state: &AppState, req: &HttpRequest, credentials: Credentia
     let user_id = user.id;
     let address = client_address(req, state.config.trust_forwarded_for);
     let ip = domain::sign_in::network(&address);
-    let user_agent = req
-        .headers()
-        .get(USER_AGENT)
-        .and_then(|v| domain::sign_in::user_agent(&String::from_utf8_lossy(v.as_bytes())));
+    let user_agent =
+        req.headers().get(USER_AGENT).and_then(|v| domain::sign_in::user_agent(&String::from_utf8_lossy(v.as_bytes())));
     let (key, otp) = (state.mfa_key.clone(), credentials.otp);
     let verdict = state
         .db

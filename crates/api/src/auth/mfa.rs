@@ -27,7 +27,6 @@ use persistence::{AnyConnection, StoreError};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-
 /// HKDF's `info` for the key that seals TOTP secrets, when
 /// `MFA_ENCRYPTION_KEY` is not set.
 pub const KEY_INFO: &[u8] = b"steward/totp-secret/xchacha20poly1305/v1";

@@ -115,7 +115,11 @@ async fn mfa_off_turns_the_factor_off_and_revokes_every_sign_in() {
     let out = steward().args(["mfa-off", "Ada@Example.org"]).env("DATABASE_URL", app.db.url()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("second factor off"));
-    assert_eq!(app.get("/api/v1/auth/me", &ada.token).await.status(), reqwest::StatusCode::UNAUTHORIZED, "sign-ins revoked");
+    assert_eq!(
+        app.get("/api/v1/auth/me", &ada.token).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED,
+        "sign-ins revoked"
+    );
     let res = app.sign_in("ada@example.org", PASSWORD).await;
     assert_eq!(res.status(), reqwest::StatusCode::OK, "the password alone again");
     let token = body(res).await["access_token"].as_str().unwrap().to_owned();

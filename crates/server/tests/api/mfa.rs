@@ -51,12 +51,19 @@ pub async fn turn_on(app: &TestApp, who: &Account) -> Factor {
     let res =
         app.post_json("/api/v1/auth/mfa/totp/confirm", Some(&who.token), &json!({"code": code(&secret, -1)})).await;
     assert_eq!(res.status(), StatusCode::OK, "confirm");
-    let recovery = body(res).await["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let recovery =
+        body(res).await["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     Factor { secret, recovery }
 }
 
 /// A sign-in by the form, with `otp` in the field and/or the header.
-pub async fn sign_in_with(app: &TestApp, email: &str, password: &str, field: Option<&str>, header: Option<&str>) -> Response {
+pub async fn sign_in_with(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    field: Option<&str>,
+    header: Option<&str>,
+) -> Response {
     let mut form = vec![("username", email), ("password", password)];
     if let Some(f) = field {
         form.push(("otp", f));
@@ -436,25 +443,54 @@ on_both_backends! {
 async fn the_secret_and_codes_never_reach_a_log() {
     let proc = crate::operations::Process::start(&[("RUST_LOG", "trace")]);
     let client = reqwest::Client::new();
-    let res = client.post(proc.url("/api/v1/auth/register")).json(&json!({"email": "ada@example.org", "password": PASSWORD}))
-        .send().await.unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/register"))
+        .json(&json!({"email": "ada@example.org", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let token = token_of(client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).send().await.unwrap()).await;
+    let token = token_of(
+        client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).send().await.unwrap(),
+    )
+    .await;
     early_in_a_step().await;
-    let res = client.post(proc.url("/api/v1/auth/mfa/totp")).bearer_auth(&token).json(&json!({"password": PASSWORD})).send().await.unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/mfa/totp"))
+        .bearer_auth(&token)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     let secret_text = body(res).await["secret"].as_str().unwrap().to_owned();
     let secret = TotpSecret::from_base32(&secret_text).unwrap();
     let confirm_code = code(&secret, 0);
-    let res = client.post(proc.url("/api/v1/auth/mfa/totp/confirm")).bearer_auth(&token).json(&json!({"code": confirm_code}))
-        .send().await.unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/mfa/totp/confirm"))
+        .bearer_auth(&token)
+        .json(&json!({"code": confirm_code}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let recovery: Vec<String> = body(res).await["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let recovery: Vec<String> =
+        body(res).await["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
     let next = code(&secret, 1);
-    let res = client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).header("x-otp", &next)
-        .send().await.unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/token"))
+        .basic_auth("ada@example.org", Some(PASSWORD))
+        .header("x-otp", &next)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let res = client.post(proc.url("/api/v1/auth/token")).basic_auth("ada@example.org", Some(PASSWORD)).header("x-otp", &recovery[0])
-        .send().await.unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/token"))
+        .basic_auth("ada@example.org", Some(PASSWORD))
+        .header("x-otp", &recovery[0])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let logs = proc.logs();

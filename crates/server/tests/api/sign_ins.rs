@@ -62,17 +62,7 @@ async fn sign_ins_show_networks_agents_and_the_current_one(app: TestApp) {
     };
     assert_eq!(
         keys,
-        [
-            "created_at",
-            "current",
-            "expires_at",
-            "id",
-            "ip",
-            "last_ip",
-            "last_used_at",
-            "second_factor",
-            "user_agent"
-        ]
+        ["created_at", "current", "expires_at", "id", "ip", "last_ip", "last_used_at", "second_factor", "user_agent"]
     );
     // Most recently used first: the laptop signed in last.
     assert_eq!(mine[0]["id"], json!(sid(&laptop)));
