@@ -222,8 +222,7 @@ impl Db {
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
         let touch = caller.touch();
-        use domain::sign_in::SecondFactor;
-        let work = move |c: &mut AnyConnection| -> Result<(T, (DateTime<Utc>, Option<SecondFactor>)), ApiError> {
+        let work = move |c: &mut AnyConnection| -> Result<(T, crate::auth::SessionEnds), ApiError> {
             let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
             touch.apply(c, session, live.last_used_at, now)?;
             let ends = (live.expires_at, live.second_factor);

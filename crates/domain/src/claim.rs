@@ -32,7 +32,7 @@ const GROUP: usize = 4;
 /// (`group` 0: none). Claim codes, recovery codes (Crockford) and TOTP
 /// secrets (RFC 4648) are all written by this one function.
 pub(crate) fn encode(bytes: &[u8], alphabet: &[u8; 32], chars: usize, group: usize) -> String {
-    let mut out = String::with_capacity(chars + if group > 0 { chars / group } else { 0 });
+    let mut out = String::with_capacity(chars + chars.checked_div(group).unwrap_or(0));
     let (mut acc, mut bits, mut written) = (0u32, 0u32, 0usize);
     for &byte in bytes {
         acc = (acc << 8) | u32::from(byte);

@@ -36,6 +36,10 @@ pub struct Caller {
     req: HttpRequest,
 }
 
+/// When a live sign-in ends and how it gave a second factor: what a
+/// sliding refresh needs from the authentication.
+pub type SessionEnds = (DateTime<Utc>, Option<SecondFactor>);
+
 /// What a request moves on its sign-in when the sign-in's `last_used_at`
 /// is older than `period` (C5): `last_used_at` and `last_ip`, the client's
 /// network as the sign-in throttle sees the client.
