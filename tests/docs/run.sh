@@ -31,7 +31,7 @@ echo "docs-test: cargo build --release -p steward-server" >&2
 source "$root/tests/lib/steward.sh"
 
 mkdir -p "$out"
-rm -f "$out/docs.png" "$out/list-users.png" "$out/docs-failure.png"
+rm -f "$out/docs.png" "$out/list-users.png" "$out/docs-failure.png" "$out/sign-in-with-otp.png" "$out/otp-failure.png"
 tmp="$(mktemp -d)"
 cleanup() {
   steward_stop
@@ -53,9 +53,19 @@ if [ "$code" != 201 ] && [ "$code" != 200 ]; then
   exit 1
 fi
 
+# A second account, whose second factor the test turns on.
+mfa_email="docs-test-otp@example.org"
+code="$(curl -s -o "$tmp/register-otp.json" -w '%{http_code}' --max-time 30 \
+  -X POST "$base/api/v1/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\": \"$mfa_email\", \"password\": \"$password\"}")"
+if [ "$code" != 201 ]; then
+  echo "docs-test: registering $mfa_email answered $code: $(cat "$tmp/register-otp.json")" >&2
+  exit 1
+fi
+
 status=0
 # Every step of the test has its own 30 s limit; this bounds the whole run.
-(cd "$here" && BASE_URL="$base" EMAIL="$email" PASSWORD="$password" \
+(cd "$here" && BASE_URL="$base" EMAIL="$email" PASSWORD="$password" MFA_EMAIL="$mfa_email" \
   timeout -k 10 300 node --test docs.test.mjs) || status=$?
 if [ "$status" != 0 ]; then
   echo "docs-test: the server's log ($out/server.log):" >&2

@@ -119,6 +119,16 @@ impl On {
         On::Invitation(raw.parse().ok(), action)
     }
 
+    /// The user whose standing a request by `caller` must read, if any:
+    /// none for oneself (every scope, no lookup), but Part A's rule
+    /// refuses a caller managing itself, so that one is read too.
+    fn lookup(self, caller: UserId) -> Option<UserId> {
+        match self {
+            On::User(Some(id), need, _) if id != caller || need == Need::Manage => Some(id),
+            _ => None,
+        }
+    }
+
     /// What the access log records of a request on this.
     fn action(self) -> Option<Action> {
         match self {
@@ -162,12 +172,15 @@ pub struct Access {
 
 impl Access {
     /// The 404 or 403 of a refusal about the subject.
+    /// `fetched`: the user of an [`On::User`], read with the sign-in
+    /// ([`On::lookup`]); read here when absent.
     fn of(
         conn: &mut AnyConnection,
         caller: User,
         session: SessionId,
         on: On,
         now: DateTime<Utc>,
+        fetched: Option<Option<persistence::access::Standing>>,
     ) -> Result<Access, ApiError> {
         let me = caller.id;
         let access = |subject, relation, share| Access {
@@ -189,12 +202,12 @@ impl Access {
                 Ok(access(caller.clone(), Relation::Itself, None))
             }
             On::User(Some(id), need, _) => {
-                // Only a scope, or a grantee's 403 at the log, can come
-                // from a share: the other needs are decided on the user
-                // and its managers alone.
-                let standing = match need {
-                    Need::Scope(_) | Need::Log => persistence::access::standing(conn, me, id, now)?,
-                    Need::Manage | Need::Grant => persistence::access::management(conn, me, id)?,
+                // Only a scope, or a grantee's 403 at the log, come from
+                // a share: the other needs are decided on the user and its
+                // managers alone (the grant read with them goes unused).
+                let standing = match fetched {
+                    Some(fetched) => fetched,
+                    None => persistence::access::standing(conn, me, id, now)?,
                 }
                 .ok_or(on.not_found())?;
                 let managers = standing.managers;
@@ -301,11 +314,24 @@ impl Db {
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
-        type Done<T> = (T, DateTime<Utc>, Option<NewEntry>);
+        let touch = caller.touch();
+        type Done<T> = (T, crate::auth::SessionEnds, Option<NewEntry>);
         let work = move |c: &mut AnyConnection| -> Result<Done<T>, ApiError> {
-            let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
+            // The sign-in, and the user acted on when there is one to
+            // look up, in one statement.
+            let (live, fetched) = match on.lookup(user) {
+                Some(subject) => {
+                    let (live, standing) =
+                        persistence::access::authenticate_with_standing(c, session, user, subject, now)?
+                            .ok_or(ApiError::invalid_token())?;
+                    (live, Some(standing))
+                }
+                None => (sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?, None),
+            };
+            touch.apply(c, session, live.last_used_at, now)?;
+            let ends = (live.expires_at, live.second_factor);
             let input = input?;
-            let access = Access::of(c, live.user, session, on, now)?;
+            let access = Access::of(c, live.user, session, on, now, fetched)?;
             // A row gone meanwhile (the subject, deleted by someone else)
             // is the acted-on resource's 404, for the entry too.
             let vanished = |e| match e {
@@ -318,10 +344,10 @@ impl Db {
             if let Some(entry) = entry.take_if(|_| write) {
                 persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
             }
-            Ok((done, live.expires_at, entry))
+            Ok((done, ends, entry))
         };
         let writer = if write { self.writer.clone() } else { None };
-        let (done, session_ends, read_entry) = self
+        let (done, (session_ends, factor), read_entry) = self
             .on_connection(move |c| match (write, writer) {
                 (false, _) => work(c),
                 (true, None) => persistence::transaction_with(c, work),
@@ -339,7 +365,7 @@ impl Db {
                 other => other,
             })?;
         }
-        caller.confirmed(session_ends, now)?;
+        caller.confirmed(session_ends, factor, now)?;
         Ok(done)
     }
 

@@ -3,10 +3,11 @@
 mod caller;
 mod cookie;
 pub mod credentials;
+pub mod mfa;
 mod passwords;
 mod tokens;
 
-pub use caller::{add_refreshed_token, Caller, TokenSource, REFRESHED_TOKEN};
+pub use caller::{add_refreshed_token, Caller, SessionEnds, TokenSource, Touch, REFRESHED_TOKEN};
 pub(crate) use caller::{authorization, cancel_refresh};
 pub use cookie::{cleared_cookie, token_cookie, TOKEN_COOKIE as TOKEN_COOKIE_NAME};
 pub use passwords::{hash, hash_password, verify, verify_password, warm_up};

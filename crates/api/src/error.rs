@@ -73,6 +73,12 @@ pub enum Resource {
     Path,
     /// A claim code that is unknown, used, voided or expired (C2).
     ClaimCode,
+    /// A live sign-in of the caller's (C5).
+    SignIn,
+    /// The caller's second factor, when it is off (C5).
+    SecondFactor,
+    /// A live TOTP enrollment of the caller's (C5).
+    Enrollment,
 }
 
 impl Resource {
@@ -86,6 +92,9 @@ impl Resource {
             Resource::Account => "No account has that e-mail",
             Resource::Path => "Not Found",
             Resource::ClaimCode => "Claim code not found",
+            Resource::SignIn => "Sign-in not found",
+            Resource::SecondFactor => "Second factor not found",
+            Resource::Enrollment => "Enrollment not found",
         }
     }
 }
@@ -120,6 +129,13 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// Too many wrong second-factor codes on the account (C5).
+    #[error("too many wrong codes")]
+    TooManyCodes { retry_after_secs: u64 },
+    /// A sign-in whose password was right and whose second factor is
+    /// missing (`required`) or wrong (C5): a 401 with a machine `error`.
+    #[error("second factor required or wrong")]
+    SecondFactor { required: bool },
     /// The database is unreachable or overloaded; `lost` when a statement
     /// found its connection's server gone (the pool then drops it).
     #[error("service unavailable: {why}")]
@@ -194,7 +210,8 @@ impl ResponseError for ApiError {
             ApiError::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests { .. } | ApiError::TooManyCodes { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::SecondFactor { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -235,6 +252,19 @@ impl ResponseError for ApiError {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
                 json!({ "detail": "Too many failed sign-ins; try again later" })
             }
+            ApiError::TooManyCodes { retry_after_secs } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+                json!({ "detail": "Too many wrong codes; try again later" })
+            }
+            ApiError::SecondFactor { required } => {
+                res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic")));
+                if *required {
+                    res.insert_header(("x-otp", "required"));
+                    json!({ "detail": "Second factor required", "error": "mfa_required" })
+                } else {
+                    json!({ "detail": "Incorrect second factor", "error": "mfa_invalid" })
+                }
+            }
             ApiError::Unavailable { why, .. } => {
                 tracing::warn!(error = %why, "database unavailable");
                 res.insert_header((header::RETRY_AFTER, "1"));
@@ -255,6 +285,7 @@ fn conflict_detail(what: &str) -> &str {
         "share" => "The grantee already holds a share on this user",
         "manager" => "That account already manages this user",
         "invitation" => "That account already holds a live invitation for this user",
+        "second_factor" => "The second factor is already on",
         other => other,
     }
 }

@@ -29,7 +29,7 @@ pub use state::{blocking, ApiConfig, AppState, Db};
 /// what serves it, what lists it in the OpenAPI document
 /// ([`openapi::document`]), and what the `Allow` of a 405 is read from.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use routes::{access_log, activities, auth, claims, health, invitations, managers, shares, users};
+    use routes::{access_log, activities, auth, claims, health, invitations, managers, mfa, shares, sign_ins, users};
     cfg.service(health::healthz).service(health::readyz).service(
         utoipa_actix_web::scope("/api/v1")
             .service(users::list_users)
@@ -43,6 +43,14 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(auth::change_password)
             .service(auth::read_me)
             .service(auth::delete_me)
+            .service(mfa::read_mfa)
+            .service(mfa::enroll_totp)
+            .service(mfa::confirm_totp)
+            .service(mfa::new_recovery_codes)
+            .service(mfa::delete_mfa)
+            .service(sign_ins::list_sign_ins)
+            .service(sign_ins::delete_other_sign_ins)
+            .service(sign_ins::delete_sign_in)
             .service(shares::create_share)
             .service(shares::list_shares)
             .service(shares::update_share)

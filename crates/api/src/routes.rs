@@ -5,5 +5,7 @@ pub mod claims;
 pub mod health;
 pub mod invitations;
 pub mod managers;
+pub mod mfa;
 pub mod shares;
+pub mod sign_ins;
 pub mod users;

@@ -18,6 +18,11 @@ pub struct ApiConfig {
     /// Take the client address for sign-in throttling from
     /// `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// The issuer in TOTP enrollment URIs (`MFA_ISSUER`; no `:`).
+    pub mfa_issuer: String,
+    /// How stale a sign-in's `last_used_at` may get before a request moves
+    /// it (`SIGN_IN_TOUCH_SECONDS`).
+    pub sign_in_touch: chrono::Duration,
 }
 
 impl Default for ApiConfig {
@@ -28,6 +33,8 @@ impl Default for ApiConfig {
             body_limit: 64 * 1024,
             trace_body_limit: 16 * 1024 * 1024,
             trust_forwarded_for: false,
+            mfa_issuer: "Steward".into(),
+            sign_in_touch: chrono::Duration::seconds(300),
         }
     }
 }
@@ -36,6 +43,8 @@ impl Default for ApiConfig {
 pub struct AppState {
     pub db: Db,
     pub tokens: Tokens,
+    /// Seals TOTP secrets at rest (C5).
+    pub mfa_key: crate::auth::mfa::MfaKey,
     pub config: ApiConfig,
     pub metrics: crate::metrics::Metrics,
 }

@@ -22,9 +22,33 @@ pub const CLAIM_CODE_LIFETIME: Duration = Duration::days(7);
 /// Random bytes a code is made from: 144 bits, of which the code keeps 140.
 pub const CLAIM_CODE_ENTROPY_BYTES: usize = 18;
 
-const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+/// Crockford's base32 alphabet, lowercase.
+pub(crate) const CROCKFORD: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 const CHARS: usize = 28;
 const GROUP: usize = 4;
+
+/// The first `chars` 5-bit groups of `bytes` (most significant bit first)
+/// in `alphabet`, a `-` before every `group` characters but the first
+/// (`group` 0: none). Claim codes, recovery codes (Crockford) and TOTP
+/// secrets (RFC 4648) are all written by this one function.
+pub(crate) fn encode(bytes: &[u8], alphabet: &[u8; 32], chars: usize, group: usize) -> String {
+    let mut out = String::with_capacity(chars + chars.checked_div(group).unwrap_or(0));
+    let (mut acc, mut bits, mut written) = (0u32, 0u32, 0usize);
+    for &byte in bytes {
+        acc = (acc << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 && written < chars {
+            bits -= 5;
+            if group > 0 && written > 0 && written % group == 0 {
+                out.push('-');
+            }
+            out.push(alphabet[((acc >> bits) & 31) as usize] as char);
+            written += 1;
+        }
+        acc &= (1 << bits) - 1;
+    }
+    out
+}
 
 /// A freshly made claim code, as shown once to its issuer.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,22 +64,7 @@ impl std::fmt::Debug for ClaimCode {
 impl ClaimCode {
     /// The code written from `random` (which must come from a CSPRNG).
     pub fn from_entropy(random: [u8; CLAIM_CODE_ENTROPY_BYTES]) -> ClaimCode {
-        let mut out = String::with_capacity(CHARS + CHARS / GROUP);
-        let (mut acc, mut bits, mut written) = (0u32, 0u32, 0usize);
-        for byte in random {
-            acc = (acc << 8) | u32::from(byte);
-            bits += 8;
-            while bits >= 5 && written < CHARS {
-                bits -= 5;
-                if written > 0 && written % GROUP == 0 {
-                    out.push('-');
-                }
-                out.push(ALPHABET[((acc >> bits) & 31) as usize] as char);
-                written += 1;
-            }
-            acc &= (1 << bits) - 1;
-        }
-        ClaimCode(out)
+        ClaimCode(encode(&random, CROCKFORD, CHARS, GROUP))
     }
 
     /// The code as shown: grouped, lowercase.
@@ -118,7 +127,7 @@ mod tests {
         let groups: Vec<&str> = code.as_str().split('-').collect();
         assert_eq!(groups.len(), 7, "{}", code.as_str());
         assert!(groups.iter().all(|g| g.len() == 4));
-        assert!(code.as_str().bytes().all(|b| b == b'-' || ALPHABET.contains(&b)));
+        assert!(code.as_str().bytes().all(|b| b == b'-' || CROCKFORD.contains(&b)));
         assert_eq!(ClaimCode::from_entropy([0; 18]).as_str(), "0000-0000-0000-0000-0000-0000-0000");
         assert_eq!(ClaimCode::from_entropy([0xFF; 18]).as_str(), "zzzz-zzzz-zzzz-zzzz-zzzz-zzzz-zzzz");
     }

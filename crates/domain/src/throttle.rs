@@ -28,6 +28,12 @@ pub fn claim_client_key(address: &str) -> String {
     format!("claim-client:{}", escape(address))
 }
 
+/// The key an account's wrong second-factor codes (C5) are counted under:
+/// apart from its password failures, which a stranger can cause.
+pub fn code_key(user: crate::UserId) -> String {
+    format!("code:{user}")
+}
+
 /// Keys are stored as text, and a key comes from what a client sent. `%`
 /// and every control character are percent-escaped: the key never holds a
 /// NUL (which PostgreSQL's `text` cannot store) and two different inputs
@@ -69,6 +75,11 @@ impl Policy {
     /// Per client address: more room, since many people may share one.
     pub const CLIENT: Policy =
         Policy { free_failures: 20, window: Duration::minutes(15), max_delay: Duration::minutes(15) };
+
+    /// Per account, for wrong second-factor codes (C5): 5 free, then after
+    /// failure n > 5 a wait of 2^(n-6) s, at most an hour, in a 24-hour
+    /// window. (`free_failures` counts the failure whose wait is 1 s.)
+    pub const CODE: Policy = Policy { free_failures: 6, window: Duration::hours(24), max_delay: Duration::hours(1) };
 
     /// How long the key must still wait at `now`; `None` when it may try.
     pub fn retry_after(&self, failures: &Failures, now: DateTime<Utc>) -> Option<Duration> {
@@ -115,5 +126,18 @@ mod tests {
         assert_eq!(p.retry_after(&at(5, 10), t0 + Duration::seconds(12)), None, "the wait is over");
         assert_eq!(p.retry_after(&at(60, 10), t0 + Duration::seconds(10)), Some(Duration::minutes(15)), "capped");
         assert_eq!(p.retry_after(&at(60, 10), t0 + Duration::minutes(15)), None, "the window is over");
+    }
+
+    #[test]
+    fn wrong_codes_wait_after_the_fifth_for_up_to_an_hour_in_a_day() {
+        let t0 = Utc::now();
+        let p = Policy::CODE;
+        let at = |count| Failures { count, window_started_at: t0, last_failed_at: t0 };
+        assert_eq!(p.retry_after(&at(5), t0), None, "five are free");
+        assert_eq!(p.retry_after(&at(6), t0), Some(Duration::seconds(1)), "2^(6-6)");
+        assert_eq!(p.retry_after(&at(8), t0), Some(Duration::seconds(4)), "2^(8-6)");
+        assert_eq!(p.retry_after(&at(30), t0), Some(Duration::hours(1)), "capped");
+        assert_eq!(p.retry_after(&at(30), t0 + Duration::hours(24)), None, "the window is over");
+        assert_eq!(code_key(crate::UserId::from_uuid(uuid::Uuid::nil())).len(), "code:".len() + 36);
     }
 }

@@ -21,23 +21,6 @@ pub struct Standing {
     pub grant: Option<Grant>,
 }
 
-/// `subject` and whether `caller` manages it, without the caller's grant:
-/// for the decisions that no share can change (only a manager may read a
-/// managed user, share it, see its managers), one index probe fewer than
-/// [`standing`]. `grant` is `None`.
-pub fn management(conn: &mut AnyConnection, caller: UserId, subject: UserId) -> Result<Option<Standing>, StoreError> {
-    let row: Option<(UserRow, bool)> = users::table
-        .filter(users::id.eq(DbId::from(subject)))
-        .select((UserRow::as_select(), caller_manages(DbId::from(caller))))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(subject, by_caller)| {
-        let subject = User::from(subject);
-        let managers = Managers { any: subject.managed, caller: by_caller };
-        Standing { subject, managers, grant: None }
-    }))
-}
-
 /// A live grant's scopes and end, as stored.
 type GrantColumns = (String, Option<DbTime>);
 
@@ -116,4 +99,85 @@ pub fn share(
         Ok((Share::try_from(share)?, subject, managers))
     })
     .transpose()
+}
+
+diesel::alias!(users as subjects: SubjectsAlias);
+
+/// A subject's columns, as [`UserRow`] reads them.
+type SubjectColumns = (DbId, Option<String>, Option<String>, Option<String>, bool, DbTime);
+
+/// What [`authenticate_with_standing`] reads: the caller's row, its
+/// sign-in's end, last use and factor, then the subject, the caller's
+/// grant on it, and whether the caller manages it.
+type SignInAndStanding = (UserRow, DbTime, DbTime, Option<String>, Option<SubjectColumns>, Option<GrantColumns>, bool);
+
+/// [`crate::sessions::authenticate`] and [`standing`] in one statement:
+/// the caller's live sign-in and account, and, when the sign-in is live,
+/// `subject` as the caller finds it (its row, whether the caller manages
+/// it, the caller's live grant on it). One round trip where a request on
+/// a user took two. `None`: the sign-in is not live (401); `Some((_,
+/// None))`: there is no such subject.
+pub fn authenticate_with_standing(
+    conn: &mut AnyConnection,
+    session: domain::SessionId,
+    caller: UserId,
+    subject: UserId,
+    now: DateTime<Utc>,
+) -> Result<Option<(crate::sessions::LiveSession, Option<Standing>)>, StoreError> {
+    use crate::schema::sessions;
+    let caller_id = DbId::from(caller);
+    let at = DbTime::from(now);
+    let s = subjects;
+    let row: Option<SignInAndStanding> = sessions::table
+        .inner_join(users::table)
+        .left_join(s.on(s.field(users::id).eq(DbId::from(subject))))
+        .left_join(
+            shares::table.on(shares::subject_id
+                .eq(s.field(users::id))
+                .and(shares::grantee_id.eq(caller_id))
+                .and(shares::expires_at.is_null().or(shares::expires_at.gt(at)))),
+        )
+        .filter(sessions::id.eq(DbId::from(session)))
+        .filter(sessions::user_id.eq(caller_id))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(at))
+        .filter(users::password_hash.is_not_null())
+        .select((
+            UserRow::as_select(),
+            sessions::expires_at,
+            sessions::last_used_at,
+            sessions::second_factor,
+            s.fields((
+                users::id,
+                users::email,
+                users::first_name,
+                users::last_name,
+                users::admin,
+                users::registered_at,
+            ))
+            .nullable(),
+            (shares::scopes, shares::expires_at).nullable(),
+            diesel::dsl::exists(
+                user_managers::table
+                    .filter(user_managers::user_id.eq(s.field(users::id)))
+                    .filter(user_managers::manager_id.eq(caller_id)),
+            ),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((me, expires_at, last_used_at, factor, subject_row, grant, by_caller)) = row else { return Ok(None) };
+    let live = crate::sessions::LiveSession::from_columns(me, expires_at, last_used_at, factor);
+    let Some((id, email, first_name, last_name, admin, registered_at)) = subject_row else {
+        return Ok(Some((live, None)));
+    };
+    let subject = User::from(UserRow { id, email, first_name, last_name, admin, registered_at });
+    let managers = Managers { any: subject.managed, caller: by_caller };
+    let grant = grant
+        .map(|(scopes, expires_at)| {
+            let scopes = ScopeSet::from_storage(&scopes)
+                .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?;
+            Ok::<_, StoreError>(Grant { grantee: caller, scopes, expires_at: expires_at.map(|t| t.0) })
+        })
+        .transpose()?;
+    Ok(Some((live, Some(Standing { subject, managers, grant }))))
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod invitations;
 mod manager;
 pub mod managers;
+pub mod mfa;
 mod migrate;
 mod pool;
 pub mod schema;

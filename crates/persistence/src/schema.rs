@@ -28,6 +28,11 @@ diesel::table! {
         created_at -> Ts,
         expires_at -> Ts,
         revoked_at -> Nullable<Ts>,
+        last_used_at -> Ts,
+        ip -> Nullable<Text>,
+        last_ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        second_factor -> Nullable<Text>,
     }
 }
 
@@ -142,6 +147,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    totp_factors (user_id) {
+        user_id -> Id,
+        secret_sealed -> Binary,
+        enabled_at -> Nullable<Ts>,
+        enroll_expires_at -> Nullable<Ts>,
+        last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::Id;
+
+    recovery_codes (user_id, code_hash) {
+        user_id -> Id,
+        code_hash -> Binary,
+    }
+}
+
+diesel::joinable!(totp_factors -> users (user_id));
 diesel::joinable!(activities -> users (user_id));
 diesel::joinable!(activity_traces -> activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -153,5 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_managers,
     invitations,
     claim_codes,
-    access_log
+    access_log,
+    totp_factors,
+    recovery_codes
 );

@@ -81,8 +81,26 @@ pub fn clear(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
 }
 
 /// Drops the counts whose window began before `cutoff`: they no longer
-/// slow anyone down.
-pub fn purge(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(signin_throttle::table.filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff))))
-        .execute(conn)?)
+/// slow anyone down. Keys starting with one of `longer` are left alone:
+/// their policy's window is longer (the second-factor codes' day), and
+/// [`purge_prefixed`] drops them.
+pub fn purge(conn: &mut AnyConnection, cutoff: DateTime<Utc>, longer: &[&str]) -> Result<usize, StoreError> {
+    let mut query = diesel::delete(signin_throttle::table)
+        .filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff)))
+        .into_boxed();
+    for prefix in longer {
+        query = query.filter(signin_throttle::key.not_like(format!("{prefix}%")));
+    }
+    Ok(query.execute(conn)?)
+}
+
+/// Drops the counts of keys starting with `prefix` whose window began
+/// before `cutoff`.
+pub fn purge_prefixed(conn: &mut AnyConnection, prefix: &str, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        signin_throttle::table
+            .filter(signin_throttle::key.like(format!("{prefix}%")))
+            .filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff))),
+    )
+    .execute(conn)?)
 }

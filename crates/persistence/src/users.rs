@@ -11,12 +11,12 @@ use crate::{AnyConnection, StoreError};
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub(crate) struct UserRow {
-    id: DbId,
-    email: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    admin: bool,
-    registered_at: DbTime,
+    pub(crate) id: DbId,
+    pub(crate) email: Option<String>,
+    pub(crate) first_name: Option<String>,
+    pub(crate) last_name: Option<String>,
+    pub(crate) admin: bool,
+    pub(crate) registered_at: DbTime,
 }
 
 impl From<UserRow> for User {

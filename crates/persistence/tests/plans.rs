@@ -11,9 +11,9 @@ use domain::{ActivityId, ActivityName, PersonName, ScopeSet, Sport, TracePoint};
 use persistence::activities::{self, NewActivity};
 use persistence::testing::TestDb;
 use persistence::users::NameChanges;
-use persistence::{claims, invitations, now, sessions, shares, users, AnyConnection, StoreError};
+use persistence::{claims, invitations, mfa, now, sessions, shares, users, AnyConnection, StoreError};
 
-const LARGE: [&str; 9] = [
+const LARGE: [&str; 11] = [
     "users",
     "sessions",
     "shares",
@@ -23,6 +23,8 @@ const LARGE: [&str; 9] = [
     "invitations",
     "claim_codes",
     "access_log",
+    "totp_factors",
+    "recovery_codes",
 ];
 
 #[derive(QueryableByName)]
@@ -89,6 +91,10 @@ INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at)
 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
   SELECT gen_random_uuid(), kid, now() - (g || ' minutes')::interval, manager, 'user', 'user.read', 'data:read', 'manager'
   FROM kid_of CROSS JOIN generate_series(1, 3) AS g;
+INSERT INTO totp_factors (user_id, secret_sealed, enabled_at, last_step)
+  SELECT id, '\\x00'::bytea, now(), 1 FROM users WHERE email IS NOT NULL;
+INSERT INTO recovery_codes (user_id, code_hash)
+  SELECT user_id, decode(md5(user_id::text || g), 'hex') FROM totp_factors CROSS JOIN generate_series(1, 3) AS g;
 ANALYZE;
 ";
 
@@ -156,8 +162,37 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("users::update_names", scanned_by(cn, ob, |c| users::update_names(c, k, &changes)));
     check("sessions::authenticate", scanned_by(cn, ob, |c| sessions::authenticate(c, session, a, t)));
     check("sessions::revoke_all", scanned_by(cn, ob, |c| sessions::revoke_all(c, a, Some(session), t)));
+    let new = sessions::NewSignIn {
+        user: a,
+        created_at: t,
+        expires_at: t + Duration::days(1),
+        ip: Some("203.0.113.0"),
+        user_agent: Some("curl"),
+        second_factor: None,
+    };
+    check("sessions::record (and the cap)", scanned_by(cn, ob, |c| sessions::record(c, &new)));
+    check("sessions::live_of", scanned_by(cn, ob, |c| sessions::live_of(c, a, t)));
+    check("sessions::touch", scanned_by(cn, ob, |c| sessions::touch(c, session, None, t, t)));
+    check(
+        "sessions::set_second_factor",
+        scanned_by(cn, ob, |c| sessions::set_second_factor(c, session, domain::sign_in::SecondFactor::Totp)),
+    );
+    check("sessions::revoke_live", scanned_by(cn, ob, |c| sessions::revoke_live(c, a, session, t)));
+    let soon = t + Duration::minutes(10);
+    check("mfa::start_enrollment", scanned_by(cn, ob, |c| mfa::start_enrollment(c, a, b"sealed", soon)));
+    check("mfa::find", scanned_by(cn, ob, |c| mfa::find(c, a)));
+    check("mfa::confirm", scanned_by(cn, ob, |c| mfa::confirm(c, a, 5, t)));
+    check("mfa::take_step", scanned_by(cn, ob, |c| mfa::take_step(c, a, 6)));
+    let hashes = vec![b"h1".to_vec(), b"h2".to_vec()];
+    check("mfa::replace_recovery_codes", scanned_by(cn, ob, |c| mfa::replace_recovery_codes(c, a, &hashes)));
+    check("mfa::use_recovery_code", scanned_by(cn, ob, |c| mfa::use_recovery_code(c, a, b"h1")));
+    check("mfa::recovery_codes_left", scanned_by(cn, ob, |c| mfa::recovery_codes_left(c, a)));
+    check("mfa::delete", scanned_by(cn, ob, |c| mfa::delete(c, a, true)));
     check("access::standing", scanned_by(cn, ob, |c| persistence::access::standing(c, co, k, t)));
-    check("access::management", scanned_by(cn, ob, |c| persistence::access::management(c, a, k)));
+    check(
+        "access::authenticate_with_standing",
+        scanned_by(cn, ob, |c| persistence::access::authenticate_with_standing(c, session, a, k, t)),
+    );
     check("shares::received_by", scanned_by(cn, ob, |c| shares::received_by(c, co, t)));
     check("shares::granted_by", scanned_by(cn, ob, |c| shares::granted_by(c, a, t)));
     check("access::share", scanned_by(cn, ob, |c| persistence::access::share(c, a, s, t)));

@@ -56,6 +56,36 @@ fn managed(conn: &mut AnyConnection, manager: UserId, first: &str) -> domain::Us
 }
 
 on_both_backends! {
+    a_factor_takes_each_step_once_and_each_recovery_code_once: |conn| {
+        use persistence::mfa;
+        let ada = account(conn, "ada@example.org");
+        let t = now();
+        assert!(mfa::find(conn, ada.id).unwrap().is_none());
+        assert!(!mfa::take_step(conn, ada.id, 1).unwrap(), "no factor: no step");
+        assert!(mfa::start_enrollment(conn, ada.id, b"one", t + Duration::minutes(10)).unwrap());
+        assert!(mfa::start_enrollment(conn, ada.id, b"two", t + Duration::minutes(10)).unwrap(), "replaced");
+        let pending = mfa::find(conn, ada.id).unwrap().unwrap();
+        assert_eq!((pending.secret_sealed.as_slice(), pending.is_on()), (b"two".as_slice(), false));
+        assert!(!mfa::take_step(conn, ada.id, 1).unwrap(), "a pending factor takes no step at sign-in");
+        assert!(!mfa::confirm(conn, ada.id, 10, t + Duration::minutes(11)).unwrap(), "expired");
+        assert!(mfa::confirm(conn, ada.id, 10, t).unwrap());
+        assert!(!mfa::confirm(conn, ada.id, 11, t).unwrap(), "already on");
+        assert!(!mfa::start_enrollment(conn, ada.id, b"three", t).unwrap(), "on: no new enrollment");
+        assert!(!mfa::take_step(conn, ada.id, 10).unwrap(), "the confirming step is used");
+        assert!(mfa::take_step(conn, ada.id, 11).unwrap());
+        assert!(!mfa::take_step(conn, ada.id, 11).unwrap(), "never twice");
+        assert!(!mfa::take_step(conn, ada.id, 9).unwrap(), "never an earlier one");
+        mfa::replace_recovery_codes(conn, ada.id, &[b"a".to_vec(), b"b".to_vec()]).unwrap();
+        assert!(mfa::use_recovery_code(conn, ada.id, b"a").unwrap());
+        assert!(!mfa::use_recovery_code(conn, ada.id, b"a").unwrap(), "once");
+        assert_eq!(mfa::recovery_codes_left(conn, ada.id).unwrap(), 1);
+        mfa::replace_recovery_codes(conn, ada.id, &[b"c".to_vec()]).unwrap();
+        assert!(!mfa::use_recovery_code(conn, ada.id, b"b").unwrap(), "the old set is void");
+        assert!(mfa::delete(conn, ada.id, false).unwrap());
+        assert!(mfa::find(conn, ada.id).unwrap().is_none());
+        assert_eq!(mfa::recovery_codes_left(conn, ada.id).unwrap(), 0, "the codes went with it");
+    };
+
     users_round_trip_ids_names_and_times: |conn| {
         let created = account(conn, "Ada@Example.org");
         let found = users::find(conn, created.id).unwrap().expect("found");

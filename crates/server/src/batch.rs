@@ -2,9 +2,13 @@
 //! crates directly: what the platform's batch jobs do with Steward's data.
 
 use chrono::{DateTime, Utc};
+use domain::throttle::Policy;
 use domain::{Activity, Share, TracePoint, User, UserId};
 use persistence::{activities, sessions, shares, throttle, users, Pool, StoreError};
 use serde_json::{json, Value};
+
+/// The prefix of the second-factor throttle's keys (`throttle::code_key`).
+const CODE_PREFIX: &str = "code:";
 
 /// What `purge-expired` removed.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -38,7 +42,9 @@ pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result
             Ok(Purged {
                 shares: shares::purge_expired(c, now)?,
                 sessions: sessions::purge(c, now)?,
-                throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
+                // Second-factor counts live a day; every other key 15 minutes.
+                throttles: throttle::purge(c, Policy::ACCOUNT.window_cutoff(now), &[CODE_PREFIX])?
+                    + throttle::purge_prefixed(c, CODE_PREFIX, Policy::CODE.window_cutoff(now))?,
                 access_log: persistence::access_log::purge_before(c, now - keep.access_log)?,
             })
         })
@@ -119,6 +125,8 @@ fn data_json(user: &User, sign_ins: &[sessions::SessionInfo], loaded: &Loaded) -
         })).collect::<Vec<_>>(),
         "sign_ins": sign_ins.iter().map(|s| json!({
             "id": s.id, "created_at": s.created_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at,
+            "last_used_at": s.seen.last_used_at, "ip": s.seen.ip, "last_ip": s.seen.last_ip,
+            "user_agent": s.seen.user_agent, "second_factor": s.seen.second_factor.map(|f| f.as_str()),
         })).collect::<Vec<_>>(),
         "shares": all_shares.iter().filter(|s| s.subject == user.id || s.grantee == user.id).map(share_json).collect::<Vec<_>>(),
         "activities": all_activities.iter().filter(|(a, _)| a.user_id == user.id).map(|(a, trace)| json!({
@@ -158,6 +166,12 @@ pub fn export(pool: &Pool, id: UserId) -> Result<Option<Value>, StoreError> {
                 access_log: persistence::access_log::of_users(c, &everyone)?,
             };
             let mut doc = data_json(&user, &sessions::of_user(c, id)?, &loaded);
+            // The second factor's state, never its secret (sealed or not)
+            // nor its recovery codes' hashes.
+            let enabled_at = persistence::mfa::find(c, id)?.and_then(|f| f.enabled_at);
+            let left = persistence::mfa::recovery_codes_left(c, id)?;
+            doc["second_factor"] =
+                json!({"totp": enabled_at.is_some(), "enabled_at": enabled_at, "recovery_codes_left": left});
             doc["managed_users"] = managed.iter().map(|m| data_json(m, &[], &loaded)).collect::<Vec<_>>().into();
             doc["exported_at"] = json!(persistence::now());
             Ok(Some(doc))

@@ -51,6 +51,13 @@ pub struct Config {
     /// How long access-log entries are kept (`ACCESS_LOG_RETENTION_DAYS`,
     /// default six years); `purge-expired` drops older ones.
     pub access_log_retention: chrono::Duration,
+    /// The issuer in TOTP enrollment URIs (`MFA_ISSUER`).
+    pub mfa_issuer: String,
+    /// The key sealing TOTP secrets, 64 hex digits (`MFA_ENCRYPTION_KEY`);
+    /// without it, one derived from the signing secret.
+    pub mfa_encryption_key: Option<String>,
+    /// How stale a sign-in's `last_used_at` may get (`SIGN_IN_TOUCH_SECONDS`).
+    pub sign_in_touch: chrono::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -61,6 +68,8 @@ impl std::fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "***"))
             .field("token_ttl", &self.token_ttl)
             .field("registration_open", &self.registration_open)
+            .field("mfa_issuer", &self.mfa_issuer)
+            .field("mfa_encryption_key", &self.mfa_encryption_key.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +95,9 @@ impl Default for Config {
             metrics: true,
             metrics_bind_addr: None,
             access_log_retention: chrono::Duration::days(2190),
+            mfa_issuer: "Steward".into(),
+            mfa_encryption_key: None,
+            sign_in_touch: chrono::Duration::seconds(300),
         }
     }
 }
@@ -171,7 +183,36 @@ impl Config {
                     })
                 }
             },
+            mfa_issuer: match var("MFA_ISSUER") {
+                None => d.mfa_issuer,
+                Some(v) if v.contains(':') => {
+                    return Err(ConfigError::Invalid { name: "MFA_ISSUER", why: "must not contain ':'".into() })
+                }
+                Some(v) => v.trim().to_owned(),
+            },
+            mfa_encryption_key: match var("MFA_ENCRYPTION_KEY") {
+                Some(v) if api::auth::mfa::MfaKey::from_hex(&v).is_none() => {
+                    return Err(ConfigError::Invalid {
+                        name: "MFA_ENCRYPTION_KEY",
+                        why: "use 32 bytes as 64 hex digits (e.g. `openssl rand -hex 32`)".into(),
+                    })
+                }
+                v => v,
+            },
+            sign_in_touch: match parse("SIGN_IN_TOUCH_SECONDS", 300i64)? {
+                secs @ 1..=86_400 => chrono::Duration::seconds(secs),
+                _ => return Err(ConfigError::Invalid { name: "SIGN_IN_TOUCH_SECONDS", why: "use 1 to 86400".into() }),
+            },
         })
+    }
+
+    /// The key TOTP secrets are sealed with: `MFA_ENCRYPTION_KEY`, else
+    /// HKDF of the signing secret (so replicas agree without more config).
+    pub fn mfa_key(&self, signing_secret: &[u8]) -> api::auth::mfa::MfaKey {
+        self.mfa_encryption_key
+            .as_deref()
+            .and_then(api::auth::mfa::MfaKey::from_hex)
+            .unwrap_or_else(|| api::auth::mfa::MfaKey::derived_from(signing_secret))
     }
 
     /// The HS256 key. `JWT_SECRET` when set (at least 32 bytes). Without

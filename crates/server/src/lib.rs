@@ -54,6 +54,7 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     if !applied.is_empty() {
         tracing::info!(migrations = ?applied, "applied migrations");
     }
+    let mfa_key = config.mfa_key(&secret);
     let tokens = Tokens::new(TokenConfig {
         secret,
         ttl: config.token_ttl,
@@ -70,12 +71,15 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
         db: Db::new(pool.clone(), &metrics),
         metrics: metrics.clone(),
         tokens,
+        mfa_key,
         config: ApiConfig {
             registration_open: config.registration_open,
             cookie_secure: config.cookie_secure,
             body_limit: config.body_limit,
             trace_body_limit: config.trace_body_limit,
             trust_forwarded_for: config.trust_forwarded_for,
+            mfa_issuer: config.mfa_issuer.clone(),
+            sign_in_touch: config.sign_in_touch,
         },
     });
     let listener = TcpListener::bind(&config.bind_addr)
@@ -162,6 +166,29 @@ fn metrics_server(addr: &str, metrics: api::metrics::Metrics) -> Result<(actix_w
     .map_err(|source| StartError::Bind { addr: addr.to_owned(), source })?
     .run();
     Ok((server, port))
+}
+
+/// Turns off the second factor of the account with this e-mail and
+/// revokes all of its sign-ins: for a person who lost both phone and
+/// recovery codes. Whether a factor was on; an error when no account has
+/// the e-mail. For `steward mfa-off`.
+pub fn mfa_off(config: &Config, email: &str) -> Result<bool, StartError> {
+    let normalized = domain::Email::normalize(email);
+    let pool = Pool::open(&config.database_url, &PoolOptions::default())?;
+    pool.migrate()?;
+    let mut conn = pool.get()?;
+    let was_on = conn.run(|c| {
+        persistence::transaction(c, |c| {
+            let Some((user, _)) = persistence::users::find_account_by_email(c, &normalized)? else {
+                return Ok(None);
+            };
+            persistence::managers::lock_users(c, &[user.id])?;
+            let was_on = persistence::mfa::delete(c, user.id, true)?;
+            persistence::sessions::revoke_all(c, user.id, None, persistence::now())?;
+            Ok(Some(was_on))
+        })
+    })?;
+    was_on.ok_or_else(|| StartError::Other(format!("no account has the e-mail {email}")))
 }
 
 /// Creates an admin account, or makes an existing account an admin and

@@ -33,6 +33,13 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Turn off an account's second factor (TOTP and recovery codes) and
+    /// revoke all of its sign-ins: for a person who lost both phone and
+    /// recovery codes. Check who is asking first.
+    MfaOff {
+        /// The account's e-mail address.
+        email: String,
+    },
     /// Print the OpenAPI document and exit.
     Openapi,
     /// Drop expired shares, sign-ins that can no longer authenticate, and
@@ -73,6 +80,15 @@ fn main() -> anyhow::Result<()> {
             let password = read_password()?;
             let user = server::create_admin(&config, &email, &password)?;
             println!("admin {} ({})", user.id, email);
+            Ok(())
+        }
+        Command::MfaOff { email } => {
+            let was_on = server::mfa_off(&config, &email)?;
+            if was_on {
+                println!("second factor off for {email}; all of its sign-ins revoked");
+            } else {
+                println!("{email} had no second factor on; all of its sign-ins revoked");
+            }
             Ok(())
         }
         Command::PurgeExpired => {

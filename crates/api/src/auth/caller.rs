@@ -4,6 +4,7 @@ use actix_web::http::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
+use domain::sign_in::SecondFactor;
 use domain::{SessionId, UserId};
 
 use super::Claims;
@@ -31,7 +32,39 @@ pub struct Caller {
     session: SessionId,
     claims: Claims,
     source: TokenSource,
+    touch: Touch,
     req: HttpRequest,
+}
+
+/// When a live sign-in ends and how it gave a second factor: what a
+/// sliding refresh needs from the authentication.
+pub type SessionEnds = (DateTime<Utc>, Option<SecondFactor>);
+
+/// What a request moves on its sign-in when the sign-in's `last_used_at`
+/// is older than `period` (C5): `last_used_at` and `last_ip`, the client's
+/// network as the sign-in throttle sees the client.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    ip: Option<String>,
+    period: chrono::Duration,
+}
+
+impl Touch {
+    /// The one conditional write, only when `last_used_at` (as the
+    /// authentication read it) is stale: no statement otherwise.
+    pub fn apply(
+        &self,
+        conn: &mut persistence::AnyConnection,
+        session: SessionId,
+        last_used_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), persistence::StoreError> {
+        let stale_before = now - self.period;
+        if last_used_at < stale_before {
+            persistence::sessions::touch(conn, session, self.ip.as_deref(), now, stale_before)?;
+        }
+        Ok(())
+    }
 }
 
 impl Caller {
@@ -44,13 +77,25 @@ impl Caller {
         self.session
     }
 
+    /// What the request moves on its sign-in (see [`Touch`]).
+    pub fn touch(&self) -> Touch {
+        self.touch.clone()
+    }
+
     /// Called once the sign-in is known live and ends at `session_ends`:
     /// a token past half of its lifetime is replaced (sliding refresh),
     /// the fresh one put on the response by [`add_refreshed_token`].
-    pub(crate) fn confirmed(&self, session_ends: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ApiError> {
+    /// The fresh token's `amr` is the sign-in's `factor` as stored now.
+    pub(crate) fn confirmed(
+        &self,
+        session_ends: DateTime<Utc>,
+        factor: Option<SecondFactor>,
+        now: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         let Some(state) = self.req.app_data::<web::Data<AppState>>() else { return Ok(()) };
         if state.tokens.needs_refresh(&self.claims, now) {
-            let fresh = state.tokens.issue(self.id, self.session, now, session_ends).map_err(ApiError::internal)?;
+            let fresh =
+                state.tokens.issue(self.id, self.session, now, session_ends, factor).map_err(ApiError::internal)?;
             self.req.extensions_mut().insert(Refresh {
                 token: fresh.token,
                 expires_in: fresh.expires_in,
@@ -99,7 +144,9 @@ fn verify(req: &HttpRequest) -> Result<Caller, ApiError> {
     let (Ok(id), Ok(session)) = (claims.sub.parse::<UserId>(), claims.sid.parse::<SessionId>()) else {
         return Err(ApiError::invalid_token());
     };
-    Ok(Caller { id, session, claims, source, req: req.clone() })
+    let address = super::credentials::client_address(req, state.config.trust_forwarded_for);
+    let touch = Touch { ip: domain::sign_in::network(&address), period: state.config.sign_in_touch };
+    Ok(Caller { id, session, claims, source, touch, req: req.clone() })
 }
 
 impl FromRequest for Caller {

@@ -2,14 +2,16 @@
 //! password form that interactive docs send), and the throttle around
 //! checking them. The handler (`routes::auth::login`) only answers.
 
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_TYPE, USER_AGENT};
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use domain::sign_in::SecondFactor;
 use domain::throttle::{self, Policy};
 use domain::{Email, SessionId, User};
 use persistence::{sessions, users};
 
+use super::mfa;
 use crate::error::{Challenge, FieldError, Loc};
 use crate::extract::last;
 use crate::validation::storable;
@@ -23,10 +25,14 @@ pub const BAD_CREDENTIALS: ApiError =
 /// characters): refused before it is hashed.
 const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// An e-mail and a password, as the client sent them.
+/// An e-mail and a password, as the client sent them, and a second
+/// factor's code (C5) when one came.
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    /// The form's `otp` field, else the `X-OTP` header; an empty one is
+    /// absent.
+    pub otp: Option<String>,
 }
 
 impl Credentials {
@@ -53,7 +59,13 @@ pub async fn read(
         let decoded = base64::engine::general_purpose::STANDARD.decode(b64).map_err(|_| BAD_CREDENTIALS)?;
         let text = String::from_utf8(decoded).map_err(|_| BAD_CREDENTIALS)?;
         let (user, pass) = text.split_once(':').ok_or(BAD_CREDENTIALS)?;
-        Ok(Credentials { username: user.to_owned(), password: pass.to_owned() })
+        Ok(Credentials { username: user.to_owned(), password: pass.to_owned(), otp: None })
+    };
+    // Either carrier with either credential form; the field wins.
+    let header_otp = req.headers().get("x-otp").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let with_otp = |mut given: Credentials, field: Option<&str>| {
+        given.otp = field.map(str::to_owned).or(header_otp).filter(|c| !c.is_empty());
+        given
     };
     let is_form = req
         .headers()
@@ -62,7 +74,7 @@ pub async fn read(
         .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
     if !is_form {
         return match basic {
-            Some(b64) => decode(b64),
+            Some(b64) => decode(b64).map(|given| with_otp(given, None)),
             None => Err(ApiError::Unauthorized { detail: "Not authenticated", challenge: Challenge::Basic }),
         };
     }
@@ -74,11 +86,13 @@ pub async fn read(
         }
     })?;
     let (username, password) = (last(&form, "username"), last(&form, "password"));
+    let field = last(&form, "otp").filter(|c| !c.is_empty());
     if let (Some(username), Some(password)) = (username, password) {
-        return Ok(Credentials { username: username.to_owned(), password: password.to_owned() });
+        let given = Credentials { username: username.to_owned(), password: password.to_owned(), otp: None };
+        return Ok(with_otp(given, field));
     }
     if let Some(b64) = basic {
-        return decode(b64);
+        return decode(b64).map(|given| with_otp(given, field));
     }
     let mut errors = Vec::new();
     for (name, value) in [("username", username), ("password", password)] {
@@ -105,6 +119,18 @@ pub struct SignIn {
     pub user: User,
     pub session: SessionId,
     pub ends: DateTime<Utc>,
+    /// The second factor given, if the account has one on.
+    pub factor: Option<SecondFactor>,
+    /// After a recovery code: how many are left.
+    pub recovery_codes_left: Option<i64>,
+}
+
+/// What the sign-in's last hop decided, committed either way (a wrong
+/// code's count must stay).
+enum Verdict {
+    SignedIn(SessionId, Option<SecondFactor>, Option<i64>),
+    Wait(u64),
+    Refused(ApiError),
 }
 
 /// Checks `credentials` and records a sign-in, throttled per account and
@@ -160,14 +186,68 @@ pub async fn sign_in(state: &AppState, req: &HttpRequest, credentials: Credentia
         return Err(BAD_CREDENTIALS);
     };
 
+    // C5: the second factor, judged with the sign-in's row written in one
+    // transaction that holds the account's row (PostgreSQL), as turning
+    // the factor on or off does: a sign-in racing that change is judged
+    // wholly before or wholly after it. Only now that the password is
+    // right is the code throttle looked at, so a stranger never sees it.
     let ends = now + state.tokens.config().max_session;
     let user_id = user.id;
-    let session = state
+    let address = client_address(req, state.config.trust_forwarded_for);
+    let ip = domain::sign_in::network(&address);
+    let user_agent =
+        req.headers().get(USER_AGENT).and_then(|v| domain::sign_in::user_agent(&String::from_utf8_lossy(v.as_bytes())));
+    let (key, otp) = (state.mfa_key.clone(), credentials.otp);
+    let verdict = state
         .db
         .write(move |c| {
-            persistence::throttle::clear(c, &account_key)?;
-            sessions::create(c, user_id, now, ends)
+            persistence::transaction(c, |c| {
+                persistence::managers::lock_users(c, &[user_id])?;
+                let factor = persistence::mfa::find(c, user_id)?.filter(|f| f.is_on());
+                let mut used = None;
+                if let Some(factor) = factor {
+                    if let Some(wait) = mfa::code_wait(c, user_id, now)? {
+                        return Ok(Verdict::Wait(wait));
+                    }
+                    let Some(code) = otp else {
+                        return Ok(Verdict::Refused(ApiError::SecondFactor { required: true }));
+                    };
+                    match mfa::check_code(c, &key, user_id, &factor, &code, now)? {
+                        Some(kind) => used = Some(kind),
+                        None => return Ok(Verdict::Refused(ApiError::SecondFactor { required: false })),
+                    }
+                }
+                persistence::throttle::clear(c, &account_key)?;
+                let new = sessions::NewSignIn {
+                    user: user_id,
+                    created_at: now,
+                    expires_at: ends,
+                    ip: ip.as_deref(),
+                    user_agent: user_agent.as_deref(),
+                    second_factor: used,
+                };
+                let session = sessions::record(c, &new)?;
+                let left = match used {
+                    Some(SecondFactor::RecoveryCode) => Some(persistence::mfa::recovery_codes_left(c, user_id)?),
+                    _ => None,
+                };
+                Ok(Verdict::SignedIn(session, used, left))
+            })
         })
         .await?;
-    Ok(SignIn { user, session, ends })
+    match verdict {
+        Verdict::SignedIn(session, factor, recovery_codes_left) => {
+            Ok(SignIn { user, session, ends, factor, recovery_codes_left })
+        }
+        Verdict::Wait(secs) => {
+            state.metrics.signin_throttled.inc();
+            Err(ApiError::TooManyCodes { retry_after_secs: secs })
+        }
+        Verdict::Refused(refusal) => {
+            if matches!(refusal, ApiError::SecondFactor { required: false }) {
+                state.metrics.signin_failures.inc();
+            }
+            Err(refusal)
+        }
+    }
 }

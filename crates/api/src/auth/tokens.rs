@@ -1,4 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
+use domain::sign_in::SecondFactor;
 use domain::{SessionId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,11 @@ pub struct Claims {
     pub sid: String,
     pub iss: String,
     pub aud: String,
+    /// How the sign-in was authenticated (RFC 8176): `["pwd"]` or
+    /// `["pwd", "otp"]`, from the sign-in's row, so refreshed tokens carry
+    /// what the sign-in holds now. Absent in tokens issued before C5.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// A token handed out, with how long it lives.
@@ -81,6 +87,7 @@ impl Tokens {
         session: SessionId,
         now: DateTime<Utc>,
         session_ends: DateTime<Utc>,
+        factor: Option<SecondFactor>,
     ) -> Result<IssuedToken, jsonwebtoken::errors::Error> {
         let exp = (now + self.config.ttl).min(session_ends);
         let claims = Claims {
@@ -91,6 +98,7 @@ impl Tokens {
             sid: session.to_string(),
             iss: self.config.issuer.clone(),
             aud: self.config.audience.clone(),
+            amr: SecondFactor::amr(factor),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
         Ok(IssuedToken { token, expires_in: (exp - now).num_seconds().max(0) })

@@ -59,7 +59,12 @@ pub async fn register(
 /// Sign in
 ///
 /// Exchanges an e-mail and password (the OAuth2 password form, or HTTP
-/// Basic) for a token, also set as the `token` cookie.
+/// Basic) for a token, also set as the `token` cookie. With a second
+/// factor on, a code is needed too: the form's `otp` field or the `X-OTP`
+/// header (a TOTP code or an unused recovery code). In these docs, use
+/// "Try it out" here with `otp` (the `token` cookie then carries later
+/// calls), or paste `access_token` into Authorize's bearer box: the
+/// password box has no field for a code.
 // No `security` is declared: the form alone signs in, and a generated
 // client reads any declared scheme (even beside an empty requirement) as
 // "this call needs an authenticated client", which for the call that makes
@@ -69,11 +74,14 @@ pub async fn register(
     request_body(content = inline(TokenForm), content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Incorrect email or password", body = crate::dto::HttpErrorDoc),
+        (status = 401, description = "Incorrect email or password; or the second factor is required \
+            (`error`: `mfa_required`, header `X-OTP: required`) or wrong (`mfa_invalid`)", body = crate::dto::HttpErrorDoc),
         (status = 422, description = "Validation Error", body = crate::dto::HttpValidationErrorDoc),
-        (status = 429, description = "Too many failed sign-ins", body = crate::dto::HttpErrorDoc,
+        (status = 429, description = "Too many failed sign-ins, or too many wrong codes", body = crate::dto::HttpErrorDoc,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ),
+    params(("X-OTP" = Option<String>, Header, nullable = false,
+        description = "A second factor's code, when not in the form's `otp`")),
 )]
 #[post("/auth/token")]
 pub async fn login(
@@ -85,13 +93,16 @@ pub async fn login(
     let given = credentials::read(&req, &mut payload, state.config.body_limit).await?;
     let signed_in = credentials::sign_in(&state, &req, given).await?;
     let now = persistence::now();
-    let issued =
-        state.tokens.issue(signed_in.user.id, signed_in.session, now, signed_in.ends).map_err(ApiError::internal)?;
+    let issued = state
+        .tokens
+        .issue(signed_in.user.id, signed_in.session, now, signed_in.ends, signed_in.factor)
+        .map_err(ApiError::internal)?;
     let cookie = auth::token_cookie(issued.token.clone(), issued.expires_in, state.config.cookie_secure);
     Ok(HttpResponse::Ok().cookie(cookie).json(TokenResponse {
         access_token: issued.token,
         token_type: "bearer",
         expires_in: issued.expires_in,
+        recovery_codes_left: signed_in.recovery_codes_left,
     }))
 }
 
@@ -103,6 +114,9 @@ pub struct TokenForm {
     username: String,
     #[schema(format = Password)]
     password: String,
+    /// A second factor's code (TOTP or recovery), when the account has one on.
+    #[schema(nullable = false)]
+    otp: Option<String>,
 }
 
 #[derive(utoipa::IntoParams)]
@@ -184,7 +198,7 @@ pub async fn change_password(
 /// The request's input, once the caller is authenticated, the input valid
 /// and the password it gives (`password` of it) the account's; 403 when
 /// the password is wrong.
-async fn check_password<I: Send + 'static>(
+pub(crate) async fn check_password<I: Send + 'static>(
     state: &AppState,
     caller: &Caller,
     input: Result<I, ApiError>,

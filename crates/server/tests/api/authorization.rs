@@ -209,6 +209,7 @@ on_both_backends! {
             matrix.iter().map(|r| (r.method.as_str().to_lowercase(), r.path.to_owned())).collect();
         covered.extend(COVERED_ELSEWHERE.iter().chain(PUBLIC.iter()).map(|(m, p)| ((*m).to_owned(), (*p).to_owned())));
         covered.extend(c_routes().iter().map(|r| (r.method.as_str().to_lowercase(), r.path.to_owned())));
+        covered.extend(C5_ROUTES.iter().map(|(m, p)| (m.as_str().to_lowercase(), (*p).to_owned())));
         let missing: Vec<_> = served_operations(&doc).difference(&covered).cloned().collect();
         assert!(missing.is_empty(), "routes without a row in the authorization matrix: {missing:?}");
 
@@ -700,6 +701,133 @@ on_both_backends! {
         assert_eq!(cells.values().sum::<usize>(), 4 * 9 + 6 * 9 + 5 + 2 * 7 + 5);
         for (detail, bodies) in &nf.0 {
             assert!(bodies.windows(2).all(|b| b[0] == b[1]), "every {detail:?} 404 is byte-identical");
+        }
+    }
+}
+
+// C5: the second factor and the sign-ins. Every route acts on the caller's
+// own account; the relation that matters is another account's, whose
+// factor and sign-ins the caller must neither see nor change.
+
+/// Every route of C5; the first matrix counts them as covered, and the
+/// third fails when one of them has no cell.
+const C5_ROUTES: [(Method, &str); 8] = [
+    (Method::GET, "/api/v1/auth/mfa"),
+    (Method::POST, "/api/v1/auth/mfa/totp"),
+    (Method::POST, "/api/v1/auth/mfa/totp/confirm"),
+    (Method::POST, "/api/v1/auth/mfa/recovery-codes"),
+    (Method::DELETE, "/api/v1/auth/mfa"),
+    (Method::GET, "/api/v1/auth/sign-ins"),
+    (Method::DELETE, "/api/v1/auth/sign-ins/{sign_in_id}"),
+    (Method::DELETE, "/api/v1/auth/sign-ins"),
+];
+
+fn sid_of(token: &str) -> String {
+    crate::mfa::claims(token)["sid"].as_str().unwrap().to_owned()
+}
+
+on_both_backends! {
+    async fn every_c5_route_answers_only_for_the_callers_own_account(app) {
+        use crate::mfa::{code, turn_on};
+        let pw = crate::helpers::PASSWORD;
+        // Ada has the factor on and two sign-ins; Bob none, and an enrollment
+        // pending; Carol nothing.
+        let ada = app.account("ada@example.org").await;
+        let f = turn_on(&app, &ada).await;
+        let res = app.request(Method::POST, "/api/v1/auth/token", None).basic_auth("ada@example.org", Some(pw))
+            .header("x-otp", code(&f.secret, 0)).send().await.unwrap();
+        let ada_other = crate::mfa::token_of(res).await;
+        let bob = app.account("bob@example.org").await;
+        let carol = app.account("carol@example.org").await;
+        let mut cells: HashMap<String, usize> = HashMap::new();
+        let mut cell = |m: &Method, p: &str| *cells.entry(format!("{m} {p}")).or_default() += 1;
+        let alive = |token: String| { let app = &app; async move { app.get("/api/v1/auth/me", &token).await.status() } };
+
+        // Without a token, each is a 401.
+        for (method, path) in &C5_ROUTES {
+            let path = path.replace("{sign_in_id}", &sid_of(&ada.token));
+            let res = app.request(method.clone(), &path, None).json(&json!({"password": pw, "code": "123456"})).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{method} {path} without a token");
+        }
+
+        let get = |token: String| { let app = &app; async move { body(app.get("/api/v1/auth/mfa", &token).await).await } };
+        assert_eq!(get(ada.token.clone()).await["totp"], json!(true), "Ada's own");
+        assert_eq!(get(bob.token.clone()).await["totp"], json!(false), "Bob sees his, not Ada's");
+        cell(&Method::GET, "/api/v1/auth/mfa");
+
+        let enroll = |token: String| { let app = &app; async move {
+            app.post_json("/api/v1/auth/mfa/totp", Some(&token), &json!({"password": pw})).await } };
+        assert_eq!(enroll(ada.token.clone()).await.status(), StatusCode::CONFLICT, "Ada's is on");
+        let res = enroll(bob.token.clone()).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "Bob's own, whatever Ada has");
+        let bob_secret = domain::mfa::TotpSecret::from_base32(body(res).await["secret"].as_str().unwrap()).unwrap();
+        cell(&Method::POST, "/api/v1/auth/mfa/totp");
+
+        let confirm = "/api/v1/auth/mfa/totp/confirm";
+        let res = app.post_json(confirm, Some(&carol.token), &json!({"code": code(&bob_secret, 0)})).await;
+        assert_eq!((res.status(), body(res).await), (StatusCode::NOT_FOUND, json!({"detail": "Enrollment not found"})),
+            "Bob's enrollment is not Carol's");
+        let res = app.post_json(confirm, Some(&ada.token), &json!({"code": code(&bob_secret, 0)})).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "Ada's factor is on");
+        let res = app.post_json(confirm, Some(&bob.token), &json!({"code": code(&bob_secret, 0)})).await;
+        assert_eq!(res.status(), StatusCode::OK, "Bob confirms his own");
+        assert_eq!(alive(ada_other.clone()).await, StatusCode::OK, "Bob's change revoked none of Ada's");
+        cell(&Method::POST, confirm);
+
+        let codes = "/api/v1/auth/mfa/recovery-codes";
+        let res = app.post_json(codes, Some(&carol.token), &json!({"password": pw, "code": f.recovery[0]})).await;
+        assert_eq!((res.status(), body(res).await), (StatusCode::NOT_FOUND, json!({"detail": "Second factor not found"})));
+        let res = app.post_json(codes, Some(&bob.token), &json!({"password": pw, "code": f.recovery[0]})).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "Ada's recovery code is not Bob's");
+        let res = app.post_json(codes, Some(&ada.token), &json!({"password": pw, "code": f.recovery[0]})).await;
+        assert_eq!(res.status(), StatusCode::OK, "Bob's try did not use Ada's code up");
+        let fresh = body(res).await["recovery_codes"][0].as_str().unwrap().to_owned();
+        cell(&Method::POST, codes);
+
+        // Sign-ins: each sees only its own.
+        let ids = |token: String| { let app = &app; async move {
+            let list = body(app.get("/api/v1/auth/sign-ins", &token).await).await;
+            let mut ids: Vec<String> = list.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect();
+            ids.sort();
+            ids
+        } };
+        let mut want = vec![sid_of(&ada.token), sid_of(&ada_other)];
+        want.sort();
+        assert_eq!(ids(ada.token.clone()).await, want);
+        assert_eq!(ids(carol.token.clone()).await, vec![sid_of(&carol.token)]);
+        cell(&Method::GET, "/api/v1/auth/sign-ins");
+
+        let one = |token: String, id: String| { let app = &app; async move {
+            app.delete(&format!("/api/v1/auth/sign-ins/{id}"), &token).await } };
+        let mut bodies = Vec::new();
+        for (id, why) in [(sid_of(&ada_other), "another account's"), (uuid::Uuid::new_v4().to_string(), "nobody's"), ("not-a-uuid".to_owned(), "malformed")] {
+            let res = one(carol.token.clone(), id).await;
+            assert_eq!(res.status(), StatusCode::NOT_FOUND, "{why}");
+            bodies.push(res.bytes().await.unwrap());
+        }
+        assert!(bodies.windows(2).all(|b| b[0] == b[1]), "every sign-in 404 is byte-identical");
+        assert_eq!(alive(ada_other.clone()).await, StatusCode::OK, "Carol ended none of Ada's");
+        assert_eq!(one(ada.token.clone(), sid_of(&ada_other)).await.status(), StatusCode::NO_CONTENT, "Ada ends her own");
+        assert_eq!(alive(ada_other.clone()).await, StatusCode::UNAUTHORIZED);
+        cell(&Method::DELETE, "/api/v1/auth/sign-ins/{sign_in_id}");
+
+        assert_eq!(app.delete("/api/v1/auth/sign-ins", &carol.token).await.status(), StatusCode::NO_CONTENT);
+        assert_eq!(alive(ada.token.clone()).await, StatusCode::OK, "Carol's ends only Carol's others");
+        assert_eq!(alive(bob.token.clone()).await, StatusCode::OK);
+        cell(&Method::DELETE, "/api/v1/auth/sign-ins");
+
+        let off = |token: String, code: String| { let app = &app; async move {
+            app.request(Method::DELETE, "/api/v1/auth/mfa", Some(&token)).json(&json!({"password": pw, "code": code})).send().await.unwrap() } };
+        let res = off(carol.token.clone(), fresh.clone()).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "Carol has none to turn off");
+        assert_eq!(off(bob.token.clone(), fresh.clone()).await.status(), StatusCode::FORBIDDEN, "Ada's code is not Bob's");
+        assert_eq!(off(ada.token.clone(), fresh.clone()).await.status(), StatusCode::NO_CONTENT, "Ada turns hers off");
+        assert_eq!(get(bob.token.clone()).await["totp"], json!(true), "Bob's stays on");
+        cell(&Method::DELETE, "/api/v1/auth/mfa");
+
+        for (method, path) in &C5_ROUTES {
+            let key = format!("{method} {path}");
+            assert!(cells.get(&key).is_some_and(|n| *n > 0), "{key} has no cell");
         }
     }
 }

@@ -87,4 +87,20 @@ on_both_backends! {
         let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1), keep()).unwrap();
         assert_eq!(purged.shares, 1, "the share has ended by then");
     }
+
+    async fn purge_expired_keeps_wrong_code_counts_for_their_day(app) {
+        let now = persistence::now();
+        let code_key = domain::throttle::code_key(domain::UserId::new());
+        let account_key = domain::throttle::account_key("ada@example.org");
+        app.pool.get().unwrap().run(|c| {
+            persistence::throttle::record_failure(c, &code_key, now, now - Duration::hours(24))?;
+            persistence::throttle::record_failure(c, &account_key, now, now - Duration::minutes(15))
+        }).unwrap();
+        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(20), keep()).unwrap();
+        assert_eq!(purged.throttles, 1, "the password count's window is over, the code count's is not");
+        let left = app.pool.get().unwrap().run(|c| persistence::throttle::failures(c, &[code_key.as_str()])).unwrap();
+        assert!(left[0].is_some(), "a wrong code still counts");
+        let purged = server::batch::purge_expired(&app.pool, now + Duration::hours(25), keep()).unwrap();
+        assert_eq!(purged.throttles, 1, "after a day it goes too");
+    }
 }

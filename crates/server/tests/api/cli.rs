@@ -18,7 +18,7 @@ fn help_explains_every_command() {
     let out = steward().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for word in ["serve", "migrate", "create-admin", "openapi", "DATABASE_URL", "JWT_SECRET"] {
+    for word in ["serve", "migrate", "create-admin", "mfa-off", "openapi", "DATABASE_URL", "JWT_SECRET"] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
 }
@@ -97,4 +97,35 @@ fn the_batch_commands_run_without_the_server() {
     let out = steward().args(["export", "--user", "nope"]).env("DATABASE_URL", &url).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("UUID"));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `steward mfa-off`, through the binary, on a database a server uses.
+#[actix_rt::test]
+async fn mfa_off_turns_the_factor_off_and_revokes_every_sign_in() {
+    use crate::helpers::{body, TestApp, PASSWORD};
+    let app = TestApp::spawn(persistence::Backend::Sqlite).await;
+    let ada = app.account("ada@example.org").await;
+    crate::mfa::turn_on(&app, &ada).await;
+    assert_eq!(app.sign_in("ada@example.org", PASSWORD).await.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    let out = steward().args(["mfa-off", "nobody@example.org"]).env("DATABASE_URL", app.db.url()).output().unwrap();
+    assert!(!out.status.success(), "no such account");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody@example.org"));
+
+    let out = steward().args(["mfa-off", "Ada@Example.org"]).env("DATABASE_URL", app.db.url()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("second factor off"));
+    assert_eq!(
+        app.get("/api/v1/auth/me", &ada.token).await.status(),
+        reqwest::StatusCode::UNAUTHORIZED,
+        "sign-ins revoked"
+    );
+    let res = app.sign_in("ada@example.org", PASSWORD).await;
+    assert_eq!(res.status(), reqwest::StatusCode::OK, "the password alone again");
+    let token = body(res).await["access_token"].as_str().unwrap().to_owned();
+    let mfa = body(app.get("/api/v1/auth/mfa", &token).await).await;
+    assert_eq!(mfa, serde_json::json!({"totp": false, "enabled_at": null, "recovery_codes_left": 0}));
+
+    let out = steward().args(["mfa-off", "ada@example.org"]).env("DATABASE_URL", app.db.url()).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("had no second factor on"));
 }
