@@ -242,6 +242,9 @@ impl Db {
                 }
             })
             .await?;
+        if write {
+            self.written.notify_one();
+        }
         caller.confirmed(session_ends, now)?;
         Ok(done)
     }

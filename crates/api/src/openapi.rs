@@ -23,13 +23,14 @@ use crate::dto;
         dto::ShareResponse, dto::SharesList, dto::ShareCreate, dto::ShareUpdate,
         dto::ActivityResponse, dto::ActivityCreate, dto::TracePointDto,
         dto::Manager, dto::Invitation, dto::InvitationsList, dto::ManagerInvite,
-        dto::ClaimCodeCreate, dto::ClaimCodeResponse, dto::ClaimRequest)),
+        dto::ClaimCodeCreate, dto::ClaimCodeResponse, dto::ClaimRequest, dto::Event)),
     modifiers(&SecuritySchemes),
     tags((name = "users", description = "Part A: the published Users API"),
          (name = "auth", description = "Accounts and sign-in"),
          (name = "shares", description = "Sharing a user's data with scopes"),
          (name = "activities", description = "Activities and traces: the data scopes protect"),
          (name = "managers", description = "Several managers of a managed user, and invitations"),
+         (name = "events", description = "What other services hear: the feed of changes"),
          (name = "operations", description = "Health and readiness")),
 )]
 struct ApiDoc;

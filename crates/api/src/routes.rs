@@ -1,6 +1,7 @@
 pub mod activities;
 pub mod auth;
 pub mod claims;
+pub mod events;
 pub mod health;
 pub mod invitations;
 pub mod managers;

@@ -48,12 +48,33 @@ pub struct Db {
     pub(crate) writer: Option<std::sync::Arc<std::sync::Mutex<()>>>,
     pub(crate) wait: prometheus::Histogram,
     pub(crate) timeouts: prometheus::IntCounter,
+    /// Told after every write commits: the relay wakes on it at once
+    /// (other replicas' writes it finds by polling).
+    pub(crate) written: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Db {
     pub fn new(pool: Pool, metrics: &crate::metrics::Metrics) -> Db {
         let writer = (pool.backend() == persistence::Backend::Sqlite).then(Default::default);
-        Db { pool, writer, wait: metrics.pool_wait.clone(), timeouts: metrics.pool_timeouts.clone() }
+        Db {
+            pool,
+            writer,
+            wait: metrics.pool_wait.clone(),
+            timeouts: metrics.pool_timeouts.clone(),
+            written: Default::default(),
+        }
+    }
+
+    /// Notified after every write that committed (it may have appended
+    /// events). A waiter that was not waiting still finds the notice.
+    pub fn written(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.written.clone()
+    }
+
+    /// On SQLite, the turn writers take (see [`Db::write`]), for writers
+    /// outside a request (the relay's cursor); `None` on PostgreSQL.
+    pub fn writer_turn(&self) -> Option<std::sync::Arc<std::sync::Mutex<()>>> {
+        self.writer.clone()
     }
 
     pub fn pool(&self) -> &Pool {
@@ -86,7 +107,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        match self.writer.clone() {
+        let done = match self.writer.clone() {
             None => self.run(f).await,
             Some(writer) => {
                 self.run(move |c| {
@@ -95,7 +116,9 @@ impl Db {
                 })
                 .await
             }
-        }
+        }?;
+        self.written.notify_one();
+        Ok(done)
     }
 }
 

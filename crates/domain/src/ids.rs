@@ -71,3 +71,8 @@ id_type!(
     /// The id of an invitation to co-manage a user (C1).
     InvitationId
 );
+id_type!(
+    /// The id of an event (C4): what JetStream deduplicates on
+    /// (`Nats-Msg-Id`).
+    EventId
+);

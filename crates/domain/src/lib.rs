@@ -21,6 +21,7 @@ pub mod access;
 mod activity;
 pub mod claim;
 mod email;
+pub mod event;
 mod ids;
 mod invitation;
 mod name;
@@ -34,7 +35,8 @@ mod user;
 
 pub use activity::{check_trace, Activity, ActivityName, PointError, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
-pub use ids::{ActivityId, InvitationId, SessionId, ShareId, UserId};
+pub use event::EventType;
+pub use ids::{ActivityId, EventId, InvitationId, SessionId, ShareId, UserId};
 pub use invitation::{Invitation, INVITATION_LIFETIME};
 pub use name::{PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};

@@ -126,6 +126,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    /// C4's outbox. On PostgreSQL also `txid` (the writer's transaction,
+    /// a column default), which only the sequencer's SQL reads.
+    events (seq) {
+        seq -> BigInt,
+        position -> Nullable<BigInt>,
+        id -> Id,
+        #[sql_name = "type"]
+        kind -> Text,
+        at -> Ts,
+        user_id -> Id,
+        actor_id -> Nullable<Id>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    event_relay (id) {
+        id -> SmallInt,
+        last_position -> BigInt,
+    }
+}
+
 diesel::joinable!(activities -> users (user_id));
 diesel::joinable!(activity_traces -> activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -136,5 +162,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activity_traces,
     user_managers,
     invitations,
-    claim_codes
+    claim_codes,
+    events,
+    event_relay
 );

@@ -64,7 +64,14 @@ macro_rules! id_conversions {
         }
     )*};
 }
-id_conversions!(domain::UserId, domain::ShareId, domain::SessionId, domain::ActivityId, domain::InvitationId);
+id_conversions!(
+    domain::UserId,
+    domain::ShareId,
+    domain::SessionId,
+    domain::ActivityId,
+    domain::InvitationId,
+    domain::EventId
+);
 
 impl From<DateTime<Utc>> for DbTime {
     fn from(t: DateTime<Utc>) -> Self {

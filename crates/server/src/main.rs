@@ -35,8 +35,10 @@ enum Command {
     },
     /// Print the OpenAPI document and exit.
     Openapi,
-    /// Drop expired shares, sign-ins that can no longer authenticate, and
-    /// stale sign-in failure counts. Safe to run at any time, from cron.
+    /// Drop expired shares, sign-ins that can no longer authenticate, stale
+    /// sign-in failure counts, and events older than EVENTS_RETENTION_DAYS
+    /// (with EVENTS_NATS_URL set, only published ones). Safe to run at any
+    /// time, from cron.
     PurgeExpired,
     /// Print every row that belongs to a user (and the users it manages)
     /// as one JSON document: what a person gets when asking for their data.
@@ -77,10 +79,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::PurgeExpired => {
             let pool = open_pool(&config)?;
-            let purged = server::batch::purge_expired(&pool, persistence::now())?;
+            let purged = server::batch::purge_expired(&pool, persistence::now(), (&config).into())?;
             println!(
-                "purged {} expired share(s), {} sign-in(s), {} throttle count(s)",
-                purged.shares, purged.sessions, purged.throttles
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} event(s)",
+                purged.shares, purged.sessions, purged.throttles, purged.events
             );
             Ok(())
         }

@@ -67,10 +67,10 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
         let now = persistence::now();
-        let purged = server::batch::purge_expired(&app.pool, now).unwrap();
+        let purged = server::batch::purge_expired(&app.pool, now, (&app.config).into()).unwrap();
         assert_eq!((purged.shares, purged.sessions), (0, 1), "the live share stays; the revoked sign-in goes");
         assert_eq!(app.get("/api/v1/auth/me", &ada.token).await.status(), StatusCode::OK, "live sign-ins stay");
-        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1)).unwrap();
+        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1), (&app.config).into()).unwrap();
         assert_eq!(purged.shares, 1, "the share has ended by then");
     }
 }
