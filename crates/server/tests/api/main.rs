@@ -12,6 +12,7 @@ mod batch;
 mod claims;
 mod cli;
 mod concurrency;
+mod events;
 mod faults;
 mod limits;
 mod managers;
