@@ -38,7 +38,8 @@ pub struct TestApp {
     pub pool: Pool,
     pub config: server::Config,
     /// The event relay, when the config names a NATS server; stopped
-    /// before the database goes.
+    /// before the database goes. Held for its Drop.
+    #[allow(dead_code)]
     pub relay: Option<server::relay::Relay>,
     // Held for its Drop, which drops the database; declared last so it
     // goes after the pool.

@@ -21,6 +21,7 @@ mod nul;
 mod openapi;
 mod operations;
 mod outage;
+mod relay;
 mod shares;
 mod tokens;
 mod users;
