@@ -13,17 +13,29 @@
 //! 4. act: the handler's closure, handed the decided [`Access`]; its
 //!    conflicts are the last answers (409).
 //!
-//! A write does all four in one transaction: what it decided on holds for
-//! what it writes, and whatever else a write must record (later: an access
-//! log entry, an event) commits with it or not at all. On SQLite, writers
-//! take turns in the process (see [`Db::write`]).
+//! 5. record: when the caller is not the user acted on, an entry in that
+//!    user's access log (C3), with the [`Action`] that the request's
+//!    [`On`] names and how the caller reached the user.
+//!
+//! A write does all five in one transaction: what it decided on holds for
+//! what it writes, and its access-log entry commits with it or not at all.
+//! A read records its entry after reading and before answering, in a
+//! transaction of its own (committed without waiting for the disk on
+//! PostgreSQL); an entry that cannot be written fails the request (503),
+//! and a refused request (any 4xx) leaves none. Because the action is
+//! part of [`On`], an endpoint that acts on someone's data cannot forget
+//! its entry: the only requests without one are the caller's own and the
+//! listings the contract leaves off the log ([`On::listing`]). On SQLite,
+//! writers take turns in the process (see [`Db::write`]).
 
 use std::time::Instant;
 
 use actix_web::web;
 use chrono::{DateTime, Utc};
 use domain::access::{self, InvitationRole, Relation, ShareRole};
+use domain::access_log::{self as log, Action, Via};
 use domain::{Invitation, InvitationId, Scope, SessionId, Share, ShareId, User, UserId};
+use persistence::access_log::NewEntry;
 use persistence::{sessions, AnyConnection};
 
 use crate::error::Resource;
@@ -40,6 +52,29 @@ pub enum Need {
     /// To be allowed to grant shares on it: the account itself, or any of
     /// its managers.
     Grant,
+    /// To read its access log: the user itself or any of its managers (a
+    /// grantee: 403).
+    Log,
+}
+
+impl Need {
+    /// What a request with `action` on a user needs there: Part A's rule
+    /// (a manager) for the user itself and C1/C2 on it, a grant for a new
+    /// share, the action's scope for activities and traces.
+    fn of(action: Action) -> Need {
+        use Action::*;
+        match action {
+            UserRead | UserUpdate | UserDelete | ManagerInvite | ManagerLeave | ClaimCodeIssue | ClaimCodeVoid => {
+                Need::Manage
+            }
+            ShareCreate => Need::Grant,
+            ActivityList | ActivityRead | TraceRead => Need::Scope(Scope::DataRead),
+            ActivityCreate | ActivityDelete | TraceWrite => Need::Scope(Scope::DataWrite),
+            // Not about a user named by a path: a share, an invitation,
+            // a claim (no caller).
+            ShareUpdate | ShareDelete | ManagerJoin | UserClaim => Need::Manage,
+        }
+    }
 }
 
 /// What a request acts on.
@@ -47,30 +82,49 @@ pub enum Need {
 pub enum On {
     /// The caller's own account, and the lists it sees.
     Caller,
-    /// A user, and what the caller needs there. `None`: the request named
-    /// one by an id that is not a UUID, which is answered as a user that
-    /// does not exist.
-    User(Option<UserId>, Need),
-    /// A live share (`None`: a malformed id).
-    Share(Option<ShareId>),
-    /// A live invitation to co-manage (`None`: a malformed id).
-    Invitation(Option<InvitationId>),
+    /// A user, what the caller needs there, and the action its access log
+    /// records (`None`: a listing, which the log leaves out). A user
+    /// named by an id that is not a UUID (`None`) is answered as a user
+    /// that does not exist.
+    User(Option<UserId>, Need, Option<Action>),
+    /// A live share, and the action on it (`None`: a malformed id).
+    Share(Option<ShareId>, Action),
+    /// A live invitation to co-manage (`None`: a malformed id), and the
+    /// action on it (`None`: declining or withdrawing, which C4 and C3
+    /// leave unrecorded).
+    Invitation(Option<InvitationId>, Option<Action>),
 }
 
 impl On {
-    /// The user of a path's `{user_id}`.
-    pub fn user(raw: &str, need: Need) -> On {
-        On::User(raw.parse().ok(), need)
+    /// `action` on the user of a path's `{user_id}`; it needs what the
+    /// action needs ([`Need::of`]).
+    pub fn user(raw: &str, action: Action) -> On {
+        On::User(raw.parse().ok(), Need::of(action), Some(action))
     }
 
-    /// The share of a path's `{share_id}`.
-    pub fn share(raw: &str) -> On {
-        On::Share(raw.parse().ok())
+    /// A listing about the user of a path's `{user_id}` (its managers,
+    /// its access log), which leaves no access-log entry.
+    pub fn listing(raw: &str, need: Need) -> On {
+        On::User(raw.parse().ok(), need, None)
+    }
+
+    /// `action` on the share of a path's `{share_id}`.
+    pub fn share(raw: &str, action: Action) -> On {
+        On::Share(raw.parse().ok(), action)
     }
 
     /// The invitation of a path's `{invitation_id}`.
-    pub fn invitation(raw: &str) -> On {
-        On::Invitation(raw.parse().ok())
+    pub fn invitation(raw: &str, action: Option<Action>) -> On {
+        On::Invitation(raw.parse().ok(), action)
+    }
+
+    /// What the access log records of a request on this.
+    fn action(self) -> Option<Action> {
+        match self {
+            On::Caller => None,
+            On::User(_, _, action) | On::Invitation(_, action) => action,
+            On::Share(_, action) => Some(action),
+        }
     }
 
     /// The 404 of what this names, when it is missing.
@@ -79,8 +133,8 @@ impl On {
             // The caller's own account went while the request ran.
             On::Caller => ApiError::invalid_token(),
             On::User(..) => ApiError::NotFound(Resource::User),
-            On::Share(_) => ApiError::NotFound(Resource::Share),
-            On::Invitation(_) => ApiError::NotFound(Resource::Invitation),
+            On::Share(..) => ApiError::NotFound(Resource::Share),
+            On::Invitation(..) => ApiError::NotFound(Resource::Invitation),
         }
     }
 }
@@ -126,17 +180,19 @@ impl Access {
         };
         match on {
             On::Caller => Ok(access(caller.clone(), Relation::Itself, None)),
-            On::User(None, _) | On::Share(None) => Err(on.not_found()),
-            // Oneself: every scope, and an account shares itself; but no
-            // account is managed, so Part A's rule refuses it.
-            On::User(Some(id), need) if id == me && need != Need::Manage => {
+            On::User(None, ..) | On::Share(None, _) => Err(on.not_found()),
+            // Oneself: every scope, an account shares itself and reads
+            // its own log; but no account is managed, so Part A's rule
+            // refuses it.
+            On::User(Some(id), need, _) if id == me && need != Need::Manage => {
                 Ok(access(caller.clone(), Relation::Itself, None))
             }
-            On::User(Some(id), need) => {
-                // Only a scope can come from a share: the other needs are
-                // decided on the user and its managers alone.
+            On::User(Some(id), need, _) => {
+                // Only a scope, or a grantee's 403 at the log, can come
+                // from a share: the other needs are decided on the user
+                // and its managers alone.
                 let standing = match need {
-                    Need::Scope(_) => persistence::access::standing(conn, me, id, now)?,
+                    Need::Scope(_) | Need::Log => persistence::access::standing(conn, me, id, now)?,
                     Need::Manage | Need::Grant => persistence::access::management(conn, me, id)?,
                 }
                 .ok_or(on.not_found())?;
@@ -146,11 +202,12 @@ impl Access {
                     Need::Scope(scope) => access::require(relation.scopes(), scope),
                     Need::Manage => access::may_manage(managers),
                     Need::Grant => access::may_grant(me, id, managers),
+                    Need::Log => access::may_read_log(relation),
                 }
                 .map_err(|e| ApiError::refused(e, Resource::User))?;
                 Ok(access(standing.subject, relation, None))
             }
-            On::Share(Some(id)) => {
+            On::Share(Some(id), _) => {
                 let (share, subject, managers) =
                     persistence::access::share(conn, me, id, now)?.ok_or(on.not_found())?;
                 let role = access::share_role(me, subject.id, managers, share.grantee)
@@ -158,8 +215,8 @@ impl Access {
                 let relation = Relation::of(me, subject.id, managers, &[share.grant()], now);
                 Ok(access(subject, relation, Some((share, role))))
             }
-            On::Invitation(None) => Err(on.not_found()),
-            On::Invitation(Some(id)) => {
+            On::Invitation(None, _) => Err(on.not_found()),
+            On::Invitation(Some(id), _) => {
                 let (invitation, subject, managers) =
                     persistence::invitations::find_live(conn, me, id, now)?.ok_or(on.not_found())?;
                 let role = access::invitation_role(me, invitation.invitee, managers)
@@ -169,6 +226,38 @@ impl Access {
             }
         }
     }
+}
+
+/// Records the access-log entry of a request that did `action` to the
+/// subject's data: a write's in its transaction (the caller holds it, and
+/// on SQLite the writers' turn), a read's in a transaction of its own
+/// (on SQLite in turn with the writers). Deleting a user deletes its log,
+/// in the same transaction, so `user.delete` leaves nothing to record.
+fn record(
+    c: &mut AnyConnection,
+    access: &Access,
+    action: Action,
+    via: Via,
+    write: bool,
+    writer: Option<&std::sync::Mutex<()>>,
+) -> Result<(), ApiError> {
+    if action == Action::UserDelete {
+        return Ok(());
+    }
+    let entry = NewEntry { user: access.subject.id, actor: &access.caller, action, via, at: access.now };
+    let recorded = if write {
+        persistence::access_log::record(c, &entry)
+    } else {
+        let _turn = writer.map(|w| w.lock().unwrap_or_else(|e| e.into_inner()));
+        persistence::access_log::record_read(c, &entry)
+    };
+    // Fail closed: a request whose entry cannot be written is not served
+    // (503, and a write rolls back). The subject gone meanwhile is its 404.
+    recorded.map_err(|e| match e {
+        persistence::StoreError::NotFound => ApiError::Vanished,
+        e @ (persistence::StoreError::Unavailable(_) | persistence::StoreError::ConnectionLost(_)) => e.into(),
+        other => ApiError::Unavailable { why: format!("the access log cannot be written: {other}"), lost: false },
+    })
 }
 
 impl Db {
@@ -221,14 +310,21 @@ impl Db {
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
+        let writer = self.writer.clone();
         let work = move |c: &mut AnyConnection| -> Result<(T, DateTime<Utc>), ApiError> {
             let live = sessions::authenticate(c, session, user, now)?.ok_or(ApiError::invalid_token())?;
             let input = input?;
             let access = Access::of(c, live.user, session, on, now)?;
-            let done = act(c, &access, input).map_err(|e| match e {
+            // A row gone meanwhile (the subject, deleted by someone else)
+            // is the acted-on resource's 404, for the entry too.
+            let vanished = |e| match e {
                 ApiError::Vanished => on.not_found(),
                 other => other,
-            })?;
+            };
+            let done = act(c, &access, input).map_err(vanished)?;
+            if let Some((action, via)) = on.action().and_then(|a| Some((a, log::via(a, access.relation)?))) {
+                record(c, &access, action, via, write, writer.as_deref()).map_err(vanished)?;
+            }
             Ok((done, live.expires_at))
         };
         let writer = if write { self.writer.clone() } else { None };

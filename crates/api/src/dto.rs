@@ -8,6 +8,7 @@
 use domain::Scope;
 use utoipa::ToSchema;
 
+mod access_log;
 mod activities;
 mod auth;
 mod claims;
@@ -18,6 +19,7 @@ mod shares;
 mod trace;
 mod users;
 
+pub use access_log::{AccessActionDoc, AccessEntry, AccessViaDoc};
 pub use activities::{ActivityCreate, ActivityResponse, TracePointDto};
 pub use auth::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse};
 pub use claims::{ClaimCodeCreate, ClaimCodeResponse, ClaimRequest, KeepScopes};

@@ -156,7 +156,9 @@ impl ApiError {
     pub fn refused(err: AccessError, resource: Resource) -> ApiError {
         match err {
             AccessError::NoAccess => ApiError::NotFound(resource),
-            AccessError::MissingScope(_) => ApiError::Forbidden("Not enough permissions for this action"),
+            AccessError::MissingScope(_) | AccessError::NotTheirs => {
+                ApiError::Forbidden("Not enough permissions for this action")
+            }
         }
     }
 }

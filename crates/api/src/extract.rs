@@ -183,6 +183,47 @@ pub fn path_id<T: std::str::FromStr>(raw: &str, not_found: ApiError) -> Result<T
     raw.parse().map_err(|_| not_found)
 }
 
+/// A keyset-paged list's query: `limit` (1 to 100, default 50) and
+/// `before` (the id of the last item of the previous page). Activities
+/// and the access log page alike.
+pub struct Page<Id> {
+    pub limit: i64,
+    pub before: Option<Id>,
+}
+
+impl<Id: std::str::FromStr> Page<Id> {
+    /// Reads the request's query; every fault at once, as a 422.
+    pub fn of(req: &HttpRequest) -> Result<Page<Id>, ApiError> {
+        let query = Query::of(req);
+        let mut errors = Vec::new();
+        let limit = query.parse("limit", 50, &mut errors, |raw| match raw.trim().parse::<i64>() {
+            Err(_) => {
+                Err(Fault::new("int_parsing", "Input should be a valid integer, unable to parse string as an integer"))
+            }
+            Ok(n) if n < 1 => Err(Fault::new("greater_than_equal", "Input should be greater than or equal to 1")),
+            Ok(n) if n > 100 => Err(Fault::new("less_than_equal", "Input should be less than or equal to 100")),
+            Ok(n) => Ok(n),
+        });
+        let before = query.parse("before", None, &mut errors, |raw| {
+            raw.trim().parse::<Id>().map(Some).map_err(|_| Fault::new("uuid_parsing", "Input should be a valid UUID"))
+        });
+        if errors.is_empty() {
+            Ok(Page { limit, before })
+        } else {
+            Err(ApiError::Validation(errors))
+        }
+    }
+
+    /// The 422 of a `before` that names nothing in this list (`what`).
+    pub fn unknown_before(&self, what: &str) -> ApiError {
+        ApiError::validation(
+            vec![Loc::from("query"), Loc::from("before")],
+            "value_error",
+            format!("Value error, before names no {what}"),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

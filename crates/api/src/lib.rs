@@ -29,7 +29,7 @@ pub use state::{blocking, ApiConfig, AppState, Db};
 /// what serves it, what lists it in the OpenAPI document
 /// ([`openapi::document`]), and what the `Allow` of a 405 is read from.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use routes::{activities, auth, claims, events, health, invitations, managers, shares, users};
+    use routes::{access_log, activities, auth, claims, events, health, invitations, managers, shares, users};
     cfg.service(health::healthz).service(health::readyz).service(
         utoipa_actix_web::scope("/api/v1")
             .service(users::list_users)
@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(claims::issue_claim_code)
             .service(claims::void_claim_code)
             .service(claims::redeem_claim_code)
+            .service(access_log::read_access_log)
             .service(events::list_events),
     );
 }

@@ -1,3 +1,4 @@
+pub mod access_log;
 pub mod activities;
 pub mod auth;
 pub mod claims;

@@ -20,6 +20,10 @@ pub enum AccessError {
     /// The caller can see the subject but lacks this scope.
     #[error("missing scope {0}")]
     MissingScope(Scope),
+    /// The caller can see the subject, but what it asks is the subject's
+    /// or its managers' alone (a grantee reading the access log).
+    #[error("not the subject's or a manager's")]
+    NotTheirs,
 }
 
 /// A grant of some scopes on a subject to a grantee, until an optional end.
@@ -185,6 +189,17 @@ pub fn invitation_role(caller: UserId, invitee: UserId, managers: Managers) -> R
     }
 }
 
+/// C3's rule for a user's access log: the user itself and any of its
+/// managers read it; a grantee, who can see the user, may not (403);
+/// anyone else may not know the user exists.
+pub fn may_read_log(relation: Relation) -> Result<(), AccessError> {
+    match relation {
+        Relation::Itself | Relation::Manager => Ok(()),
+        Relation::Grantee(_) => Err(AccessError::NotTheirs),
+        Relation::Stranger => Err(AccessError::NoAccess),
+    }
+}
+
 /// Whether a manager may leave a user: not when it is the last one (the
 /// user would be managed by no one; delete it, or let it take over).
 pub fn may_leave(managers_left_after: usize) -> Result<(), LeaveError> {
@@ -235,6 +250,19 @@ mod tests {
 
     fn set(scopes: &[Scope]) -> ScopeSet {
         scopes.iter().copied().collect()
+    }
+
+    #[test]
+    fn the_access_log_is_the_users_and_its_managers() {
+        let cases = [
+            (Relation::Itself, Ok(())),
+            (Relation::Manager, Ok(())),
+            (Relation::Grantee(ScopeSet::ALL), Err(AccessError::NotTheirs)),
+            (Relation::Stranger, Err(AccessError::NoAccess)),
+        ];
+        for (relation, want) in cases {
+            assert_eq!(may_read_log(relation), want, "{relation:?}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! [`PersonName`], an [`Email`] or a [`Password`], it is valid.
 
 pub mod access;
+pub mod access_log;
 mod activity;
 pub mod claim;
 mod email;
@@ -36,7 +37,7 @@ mod user;
 pub use activity::{check_trace, Activity, ActivityName, PointError, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
 pub use event::EventType;
-pub use ids::{ActivityId, EventId, InvitationId, SessionId, ShareId, UserId};
+pub use ids::{AccessEntryId, ActivityId, EventId, InvitationId, SessionId, ShareId, UserId};
 pub use invitation::{Invitation, INVITATION_LIFETIME};
 pub use name::{PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};

@@ -91,8 +91,9 @@ pub struct Credentials<'a> {
 pub struct Redeemed {
     /// The account the user now is.
     pub user: User,
-    /// The issuer of the code.
-    pub issued_by: UserId,
+    /// The issuer of the code (a manager until now: a code goes when its
+    /// issuer stops managing the user).
+    pub issued_by: User,
     /// Per former manager, what it kept.
     pub kept: Vec<(UserId, Keep)>,
     /// The shares it made, changed (as they now are) or removed (as they
@@ -148,7 +149,13 @@ pub fn redeem(
         return Err(StoreError::NotFound);
     }
 
-    let former: Vec<UserId> = managers::of_user(conn, code.user)?.into_iter().map(|(m, _)| m.id).collect();
+    let former: Vec<User> = managers::of_user(conn, code.user)?.into_iter().map(|(m, _)| m).collect();
+    let issued_by = former
+        .iter()
+        .find(|m| m.id == code.issued_by)
+        .cloned()
+        .ok_or_else(|| StoreError::Corrupt("a claim code outlived its issuer's management".into()))?;
+    let former: Vec<UserId> = former.into_iter().map(|m| m.id).collect();
     let ids: Vec<DbId> = former.iter().copied().map(DbId::from).collect();
     let held: Vec<Share> = if ids.is_empty() {
         Vec::new()
@@ -184,7 +191,7 @@ pub fn redeem(
     diesel::delete(invitations::table.filter(invitations::user_id.eq(user))).execute(conn)?;
     diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user))).execute(conn)?;
     let user = crate::users::find(conn, code.user)?.ok_or(StoreError::NotFound)?;
-    Ok(Redeemed { user, issued_by: code.issued_by, kept, changed })
+    Ok(Redeemed { user, issued_by, kept, changed })
 }
 
 /// Every stored code's hash and kept scopes, for tests that check a code

@@ -11,6 +11,7 @@
 //! Everything here is blocking. The API runs it on the blocking pool.
 
 pub mod access;
+pub mod access_log;
 pub mod activities;
 mod backend;
 pub mod claims;

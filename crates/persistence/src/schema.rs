@@ -152,6 +152,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
+    access_log (id) {
+        id -> Id,
+        user_id -> Id,
+        at -> Ts,
+        actor_id -> Nullable<Id>,
+        actor_display_name -> Text,
+        action -> Text,
+        scope -> Nullable<Text>,
+        via -> Text,
+    }
+}
+
 diesel::joinable!(activities -> users (user_id));
 diesel::joinable!(activity_traces -> activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -163,6 +179,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_managers,
     invitations,
     claim_codes,
+    access_log,
     events,
     event_relay
 );

@@ -70,6 +70,7 @@ id_conversions!(
     domain::SessionId,
     domain::ActivityId,
     domain::InvitationId,
+    domain::AccessEntryId,
     domain::EventId
 );
 

@@ -12,36 +12,46 @@ pub struct Purged {
     pub shares: usize,
     pub sessions: usize,
     pub throttles: usize,
+    pub access_log: usize,
     pub events: usize,
 }
 
-/// How `purge-expired` treats events.
+/// How long kept records live, from the configuration.
 #[derive(Debug, Clone, Copy)]
-pub struct EventsPurge {
-    /// Events older than this go (`EVENTS_RETENTION_DAYS`).
-    pub retention: chrono::Duration,
-    /// Only those the relay has published (`EVENTS_NATS_URL` is set).
-    pub published_only: bool,
+pub struct Retention {
+    /// Access-log entries (`ACCESS_LOG_RETENTION_DAYS`).
+    pub access_log: chrono::Duration,
+    /// Events (`EVENTS_RETENTION_DAYS`).
+    pub events: chrono::Duration,
+    /// Drop only the events the relay has published (`EVENTS_NATS_URL` is
+    /// set).
+    pub events_published_only: bool,
 }
 
-impl From<&crate::Config> for EventsPurge {
-    fn from(config: &crate::Config) -> Self {
-        EventsPurge { retention: config.events_retention, published_only: config.events_nats_url.is_some() }
+impl Retention {
+    pub fn of(config: &crate::Config) -> Retention {
+        Retention {
+            access_log: config.access_log_retention,
+            events: config.events_retention,
+            events_published_only: config.events_nats_url.is_some(),
+        }
     }
 }
 
 /// Drops expired shares, sign-ins that can no longer authenticate (revoked
-/// or past their limit), sign-in failure counts whose window is over, and
-/// events past their retention (with a relay, only published ones). None of
-/// them grants or refuses anything any more: this reclaims space.
-pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, events: EventsPurge) -> Result<Purged, StoreError> {
+/// or past their limit), sign-in failure counts whose window is over (none
+/// of them grants or refuses anything any more: this reclaims space),
+/// access-log entries older than their retention, and events older than
+/// theirs (with a relay, only those it has published).
+pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result<Purged, StoreError> {
     pool.get()?.run(|c| {
         persistence::transaction(c, |c| {
             Ok(Purged {
                 shares: shares::purge_expired(c, now)?,
                 sessions: sessions::purge(c, now)?,
                 throttles: throttle::purge(c, domain::throttle::Policy::ACCOUNT.window_cutoff(now))?,
-                events: persistence::events::purge(c, now - events.retention, events.published_only)?,
+                access_log: persistence::access_log::purge_before(c, now - keep.access_log)?,
+                events: persistence::events::purge(c, now - keep.events, keep.events_published_only)?,
             })
         })
     })

@@ -53,6 +53,9 @@ pub struct Config {
     /// How long events are kept (`EVENTS_RETENTION_DAYS`): by
     /// `purge-expired`, and by the JetStream stream.
     pub events_retention: chrono::Duration,
+    /// How long access-log entries are kept (`ACCESS_LOG_RETENTION_DAYS`,
+    /// default six years); `purge-expired` drops older ones.
+    pub access_log_retention: chrono::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             metrics_bind_addr: None,
             events_nats_url: None,
             events_retention: chrono::Duration::days(30),
+            access_log_retention: chrono::Duration::days(2190),
         }
     }
 }
@@ -170,6 +174,15 @@ impl Config {
             events_retention: match parse("EVENTS_RETENTION_DAYS", 30i64)? {
                 days @ 1..=3650 => chrono::Duration::days(days),
                 _ => return Err(ConfigError::Invalid { name: "EVENTS_RETENTION_DAYS", why: "use 1 to 3650".into() }),
+            },
+            access_log_retention: match parse("ACCESS_LOG_RETENTION_DAYS", 2190i64)? {
+                days @ 1..=36_500 => chrono::Duration::days(days),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "ACCESS_LOG_RETENTION_DAYS",
+                        why: "use 1 to 36500".into(),
+                    })
+                }
             },
         })
     }

@@ -79,10 +79,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::PurgeExpired => {
             let pool = open_pool(&config)?;
-            let purged = server::batch::purge_expired(&pool, persistence::now(), (&config).into())?;
+            let keep = server::batch::Retention::of(&config);
+            let purged = server::batch::purge_expired(&pool, persistence::now(), keep)?;
             println!(
-                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} event(s)",
-                purged.shares, purged.sessions, purged.throttles, purged.events
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} access-log entries, {} event(s)",
+                purged.shares, purged.sessions, purged.throttles, purged.access_log, purged.events
             );
             Ok(())
         }

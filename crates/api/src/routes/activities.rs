@@ -4,24 +4,20 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::{ActivityId, Scope};
+use domain::access_log::Action;
+use domain::ActivityId;
 use persistence::activities::{self, NewActivity};
 
-use crate::act::{Need, On};
+use crate::act::On;
 use crate::dto::{ActivityCreate, ActivityResponse, Trace, TracePointDto};
-use crate::error::{Loc, Resource};
-use crate::extract::{Json, Query};
-use crate::validation::Fault;
+use crate::error::Resource;
+use crate::extract::{Json, Page};
 use crate::{ApiError, AppState, Caller};
 
 /// The `{activity_id}` of a path. Read inside the hop, after access to the
 /// user is decided, so a stranger learns nothing from a malformed one.
 fn activity_id(raw: &str) -> Result<ActivityId, ApiError> {
     raw.parse().map_err(|_| ApiError::NotFound(Resource::Activity))
-}
-
-fn on(raw_user: &str, needed: Scope) -> On {
-    On::user(raw_user, Need::Scope(needed))
 }
 
 /// The list's query: `limit` (1 to 100, default 50) and `before` (the id
@@ -33,30 +29,6 @@ pub struct ActivitiesQuery {
     pub limit: i64,
     #[param(value_type = Option<String>, format = Uuid)]
     pub before: Option<ActivityId>,
-}
-
-fn activities_query(req: &HttpRequest) -> Result<ActivitiesQuery, ApiError> {
-    let query = Query::of(req);
-    let mut errors = Vec::new();
-    let limit = query.parse("limit", 50, &mut errors, |raw| match raw.trim().parse::<i64>() {
-        Err(_) => {
-            Err(Fault::new("int_parsing", "Input should be a valid integer, unable to parse string as an integer"))
-        }
-        Ok(n) if n < 1 => Err(Fault::new("greater_than_equal", "Input should be greater than or equal to 1")),
-        Ok(n) if n > 100 => Err(Fault::new("less_than_equal", "Input should be less than or equal to 100")),
-        Ok(n) => Ok(n),
-    });
-    let before = query.parse("before", None, &mut errors, |raw| {
-        raw.trim()
-            .parse::<ActivityId>()
-            .map(Some)
-            .map_err(|_| Fault::new("uuid_parsing", "Input should be a valid UUID"))
-    });
-    if errors.is_empty() {
-        Ok(ActivitiesQuery { limit, before })
-    } else {
-        Err(ApiError::Validation(errors))
-    }
 }
 
 /// List activities
@@ -84,14 +56,9 @@ pub async fn list_activities(
 ) -> Result<HttpResponse, ApiError> {
     let page = state
         .db
-        .act_as(&caller, activities_query(&req), on(&path, Scope::DataRead), |c, access, query| {
-            activities::list(c, access.subject.id, query.limit, query.before)?.ok_or_else(|| {
-                ApiError::validation(
-                    vec![Loc::from("query"), Loc::from("before")],
-                    "value_error",
-                    "Value error, before names no activity of this user",
-                )
-            })
+        .act_as(&caller, Page::of(&req), On::user(&path, Action::ActivityList), |c, access, page: Page<ActivityId>| {
+            activities::list(c, access.subject.id, page.limit, page.before)?
+                .ok_or_else(|| page.unknown_before("activity of this user"))
         })
         .await?;
     Ok(HttpResponse::Ok().json(page.iter().map(ActivityResponse::from).collect::<Vec<_>>()))
@@ -120,16 +87,21 @@ pub async fn create_activity(
 ) -> Result<HttpResponse, ApiError> {
     let activity = state
         .db
-        .write_as(&caller, body.into_inner(), on(&path, Scope::DataWrite), |c, access, new: ActivityCreate| {
-            let new = NewActivity {
-                name: new.name,
-                sport: new.sport,
-                started_at: new.started_at,
-                duration_seconds: new.duration_seconds,
-                distance_meters: new.distance_meters,
-            };
-            Ok(activities::create(c, access.subject.id, &new, access.now)?)
-        })
+        .write_as(
+            &caller,
+            body.into_inner(),
+            On::user(&path, Action::ActivityCreate),
+            |c, access, new: ActivityCreate| {
+                let new = NewActivity {
+                    name: new.name,
+                    sport: new.sport,
+                    started_at: new.started_at,
+                    duration_seconds: new.duration_seconds,
+                    distance_meters: new.distance_meters,
+                };
+                Ok(activities::create(c, access.subject.id, &new, access.now)?)
+            },
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((LOCATION, format!("/api/v1/users/{}/activities/{}", activity.user_id, activity.id)))
@@ -157,7 +129,7 @@ pub async fn get_activity(
 ) -> Result<HttpResponse, ApiError> {
     let activity = state
         .db
-        .act_as(&caller, Ok(()), on(&path.0, Scope::DataRead), move |c, access, ()| {
+        .act_as(&caller, Ok(()), On::user(&path.0, Action::ActivityRead), move |c, access, ()| {
             activities::find(c, access.subject.id, activity_id(&path.1)?)?.ok_or(ApiError::NotFound(Resource::Activity))
         })
         .await?;
@@ -187,7 +159,7 @@ pub async fn delete_activity(
 ) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .write_as(&caller, Ok(()), on(&path.0, Scope::DataWrite), move |c, access, ()| {
+        .write_as(&caller, Ok(()), On::user(&path.0, Action::ActivityDelete), move |c, access, ()| {
             let found = activities::delete(c, access.subject.id, activity_id(&path.1)?)?;
             found.then_some(()).ok_or(ApiError::NotFound(Resource::Activity))
         })
@@ -222,7 +194,7 @@ pub async fn put_trace(
 ) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .write_as(&caller, body.into_inner(), on(&path.0, Scope::DataWrite), move |c, access, Trace(points)| {
+        .write_as(&caller, body.into_inner(), On::user(&path.0, Action::TraceWrite), move |c, access, Trace(points)| {
             let found = activities::put_trace(c, access.subject.id, activity_id(&path.1)?, &points)?;
             found.then_some(()).ok_or(ApiError::NotFound(Resource::Activity))
         })
@@ -253,7 +225,7 @@ pub async fn get_trace(
 ) -> Result<HttpResponse, ApiError> {
     let points = state
         .db
-        .act_as(&caller, Ok(()), on(&path.0, Scope::DataRead), move |c, access, ()| {
+        .act_as(&caller, Ok(()), On::user(&path.0, Action::TraceRead), move |c, access, ()| {
             activities::get_trace(c, access.subject.id, activity_id(&path.1)?)?
                 .ok_or(ApiError::NotFound(Resource::Activity))
         })

@@ -31,12 +31,14 @@ use persistence::{claims, StoreError};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::act::{Need, On};
+use crate::act::On;
 use crate::auth::credentials::client_address;
 use crate::dto::{ClaimCodeCreate, ClaimCodeResponse, ClaimRequest, UserResponse};
 use crate::error::Resource;
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::{Action, Via};
+use persistence::access_log::NewEntry;
 
 /// HKDF's `info` for the claim-code hashing key: a key of its own, apart
 /// from the signing key it comes from.
@@ -87,7 +89,7 @@ pub async fn issue_claim_code(
     let open = state.config.registration_open;
     let code = new_code();
     let hash = code_hash(&state.tokens.config().secret, code.as_str());
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::ClaimCodeIssue);
     let expires_at = state
         .db
         .write_as(&caller, body.into_inner(), on, move |c, access, new: ClaimCodeCreate| {
@@ -122,7 +124,7 @@ pub async fn void_claim_code(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::ClaimCodeVoid);
     state.db.write_as(&caller, Ok(()), on, |c, access, ()| Ok(claims::void(c, access.subject.id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -191,11 +193,22 @@ pub async fn redeem_claim_code(
         .write(move |c| {
             let given = claims::Credentials { email: &email, password_hash: &password_hash };
             // Outside the transaction: a 404 or 409 rolls all of it back.
-            match persistence::transaction(c, |c| {
+            // The claim is the issuing manager's act on the user's data
+            // (C3): its entry commits with it.
+            let redeem = |c: &mut persistence::AnyConnection| {
                 let redeemed = claims::redeem(c, &hash, &given, now)?;
+                let entry = NewEntry {
+                    user: redeemed.user.id,
+                    actor: &redeemed.issued_by,
+                    action: Action::UserClaim,
+                    via: Via::Manager,
+                    at: now,
+                };
+                persistence::access_log::record(c, &entry)?;
                 claim_events(c, &redeemed, now)?;
                 Ok(redeemed)
-            }) {
+            };
+            match persistence::transaction(c, redeem) {
                 Err(StoreError::NotFound) => Ok(None),
                 other => other.map(Some),
             }

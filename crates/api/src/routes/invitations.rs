@@ -12,6 +12,7 @@ use crate::dto::{Invitation, InvitationsList, Manager, UserResponse};
 use crate::error::Resource;
 use crate::events::{emit, event};
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// List invitations
 ///
@@ -66,7 +67,7 @@ pub async fn accept_invitation(
 ) -> Result<HttpResponse, ApiError> {
     let user = state
         .db
-        .write_as(&caller, Ok(()), On::invitation(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::invitation(&path, Some(Action::ManagerJoin)), |c, access, ()| {
             let Some((invitation, InvitationRole::Invitee)) = &access.invitation else {
                 // A manager may withdraw it, not accept it for someone else.
                 return Err(ApiError::NotFound(Resource::Invitation));
@@ -102,7 +103,7 @@ pub async fn delete_invitation(
 ) -> Result<HttpResponse, ApiError> {
     state
         .db
-        .write_as(&caller, Ok(()), On::invitation(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::invitation(&path, None), |c, access, ()| {
             let (invitation, _role) = access.invitation.as_ref().expect("On::Invitation decides an invitation");
             Ok(invitations::delete(c, invitation.id)?)
         })

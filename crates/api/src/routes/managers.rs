@@ -13,6 +13,7 @@ use crate::error::{Loc, Resource};
 use crate::events::{emit, event};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// List managers
 ///
@@ -33,7 +34,7 @@ pub async fn list_managers(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on = On::user(&path, Need::Manage);
+    let on = On::listing(&path, Need::Manage);
     let list = state
         .db
         .act_as(&caller, Ok(()), on, |c, access, ()| {
@@ -74,7 +75,7 @@ pub async fn invite_manager(
     body: Json<ManagerInvite>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::ManagerInvite);
     let body = state
         .db
         .write_as(&caller, body.into_inner(), on, |c, access, invite: ManagerInvite| {
@@ -133,7 +134,7 @@ pub async fn leave_managers(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, manager) = path.into_inner();
-    let on = On::user(&user, Need::Manage);
+    let on = On::user(&user, Action::ManagerLeave);
     let manager: Option<UserId> = manager.parse().ok();
     state
         .db

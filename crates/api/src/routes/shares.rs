@@ -13,6 +13,7 @@ use crate::error::{Loc, Resource};
 use crate::events::{emit, event};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// Answers shares with their subjects' and grantees' names (one
 /// statement, on the connection the request already holds).
@@ -49,7 +50,9 @@ pub async fn create_share(
     // The subject: the caller when `user_id` is absent, else a user the
     // caller may grant on (404 otherwise).
     let on = match &new {
-        Ok(ShareCreate { user_id: Some(subject), .. }) => On::User(Some(*subject), Need::Grant),
+        Ok(ShareCreate { user_id: Some(subject), .. }) => {
+            On::User(Some(*subject), Need::Grant, Some(Action::ShareCreate))
+        }
         _ => On::Caller,
     };
     let body = state
@@ -129,15 +132,20 @@ pub async fn update_share(
 ) -> Result<HttpResponse, ApiError> {
     let updated = state
         .db
-        .write_as(&caller, body.into_inner(), On::share(&path), |c, access, change: ShareUpdate| {
-            let Some((share, ShareRole::Granter)) = &access.share else {
-                return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
-            };
-            let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
-            let body = respond(c, vec![updated])?.remove(0);
-            emit(c, access.now, [event(EventType::ShareUpdated, share.subject, Some(access.caller.id), &body)])?;
-            Ok(body)
-        })
+        .write_as(
+            &caller,
+            body.into_inner(),
+            On::share(&path, Action::ShareUpdate),
+            |c, access, change: ShareUpdate| {
+                let Some((share, ShareRole::Granter)) = &access.share else {
+                    return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
+                };
+                let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
+                let body = respond(c, vec![updated])?.remove(0);
+                emit(c, access.now, [event(EventType::ShareUpdated, share.subject, Some(access.caller.id), &body)])?;
+                Ok(body)
+            },
+        )
         .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
@@ -164,7 +172,7 @@ pub async fn delete_share(
     // Its granter ends it, its grantee leaves it: either may.
     state
         .db
-        .write_as(&caller, Ok(()), On::share(&path), |c, access, ()| {
+        .write_as(&caller, Ok(()), On::share(&path, Action::ShareDelete), |c, access, ()| {
             let (share, _role) = access.share.as_ref().expect("On::Share decides a share");
             // The share as it was, named while its people are still there.
             let was = respond(c, vec![share.clone()])?.remove(0);

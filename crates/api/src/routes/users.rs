@@ -7,11 +7,12 @@ use domain::{access, EventType};
 use persistence::shares;
 use persistence::users::{self, NameChanges};
 
-use crate::act::{Need, On};
+use crate::act::On;
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
 use crate::events::{self, deleted, emit};
 use crate::extract::{query_bools, Json};
 use crate::{ApiError, AppState, Caller};
+use domain::access_log::Action;
 
 /// The list's query. Parsed by [`query_bools`], which accepts the
 /// contract's spellings of a boolean (serde's would not).
@@ -111,7 +112,7 @@ pub async fn get_managed_user(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::UserRead);
     let user = state.db.act_as(&caller, Ok(()), on, |_, access, ()| Ok(access.subject.clone())).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&user)))
 }
@@ -137,7 +138,7 @@ pub async fn update_managed_user(
     body: Json<ManagedUserUpdate>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::UserUpdate);
     let updated = state
         .db
         .write_as(&caller, body.into_inner(), on, |c, access, update: ManagedUserUpdate| {
@@ -176,7 +177,7 @@ pub async fn delete_managed_user(
 ) -> Result<HttpResponse, ApiError> {
     // A concurrent delete may have won: then this one is a 404 too. So may
     // a concurrent claim (C2): the user is an account now, and not deleted.
-    let on = On::user(&path, Need::Manage);
+    let on = On::user(&path, Action::UserDelete);
     state
         .db
         .write_as(&caller, Ok(()), on, |c, access, ()| {

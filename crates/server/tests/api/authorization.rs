@@ -46,6 +46,8 @@ enum Rule {
     Scope(domain::Scope, u16),
     /// The caller's own account or list; the relation does not enter.
     Caller(u16),
+    /// C3's access log: the user itself or a manager; a grantee 403.
+    Log,
 }
 
 struct Route {
@@ -68,6 +70,7 @@ fn routes() -> Vec<Route> {
         r(Method::PUT, "/api/v1/users/{user_id}/activities/{activity_id}/trace", Rule::Scope(W, 204)),
         r(Method::GET, "/api/v1/users/{user_id}/activities/{activity_id}/trace", Rule::Scope(R, 200)),
         r(Method::DELETE, "/api/v1/users/{user_id}/activities/{activity_id}", Rule::Scope(W, 204)),
+        r(Method::GET, "/api/v1/users/{user_id}/access-log", Rule::Log),
         // Last: it deletes the subject.
         r(Method::DELETE, "/api/v1/users/{user_id}", Rule::ManagerOnly(204)),
         r(Method::GET, "/api/v1/shares/", Rule::Caller(200)),
@@ -107,6 +110,11 @@ fn expected(rule: Rule, rel: Rel) -> u16 {
                 404
             }
         }
+        Rule::Log => match rel {
+            Itself | Manager => 200,
+            GranteeRead | GranteeWrite => 403,
+            _ => 404,
+        },
         Rule::Scope(scope, ok) => match rel {
             Itself | Manager => ok,
             GranteeRead if scope == domain::Scope::DataRead => ok,

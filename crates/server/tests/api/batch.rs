@@ -7,6 +7,11 @@ use serde_json::json;
 use crate::helpers::body;
 use crate::on_both_backends;
 
+/// The default retention, as `purge-expired` runs with no configuration.
+fn keep() -> server::batch::Retention {
+    server::batch::Retention::of(&server::Config::default())
+}
+
 on_both_backends! {
     async fn export_holds_every_row_of_a_user_and_its_managed_users(app) {
         let ada = app.account("ada@example.org").await;
@@ -67,10 +72,10 @@ on_both_backends! {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
         let now = persistence::now();
-        let purged = server::batch::purge_expired(&app.pool, now, (&app.config).into()).unwrap();
+        let purged = server::batch::purge_expired(&app.pool, now, keep()).unwrap();
         assert_eq!((purged.shares, purged.sessions), (0, 1), "the live share stays; the revoked sign-in goes");
         assert_eq!(app.get("/api/v1/auth/me", &ada.token).await.status(), StatusCode::OK, "live sign-ins stay");
-        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1), (&app.config).into()).unwrap();
+        let purged = server::batch::purge_expired(&app.pool, now + Duration::minutes(1), keep()).unwrap();
         assert_eq!(purged.shares, 1, "the share has ended by then");
     }
 }

@@ -298,7 +298,7 @@ on_both_backends! {
     }
 
     async fn purge_expired_drops_old_events_but_never_the_newest_or_an_unpublished_one(app) {
-        use server::batch::{purge_expired, EventsPurge};
+        use server::batch::{purge_expired, Retention};
         let root = app.admin("root@example.org").await;
         app.account("ada@example.org").await;
         app.account("bob@example.org").await;
@@ -306,7 +306,7 @@ on_both_backends! {
         // Sign-ins last 30 days: a day's retention, two days on, keeps them.
         let later = persistence::now() + chrono::Duration::days(2);
         let day = chrono::Duration::days(1);
-        let relayed = EventsPurge { retention: day, published_only: true };
+        let relayed = Retention { events: day, events_published_only: true, ..Retention::of(&app.config) };
         let purged = purge_expired(&app.pool, persistence::now(), relayed).unwrap();
         assert_eq!(purged.events, 0, "nothing is a day old");
         let purged = purge_expired(&app.pool, later, relayed).unwrap();
@@ -316,7 +316,7 @@ on_both_backends! {
         let purged = purge_expired(&app.pool, later, relayed).unwrap();
         assert_eq!(purged.events, 1, "what the relay has published");
 
-        let purged = purge_expired(&app.pool, later, EventsPurge { retention: day, published_only: false }).unwrap();
+        let purged = purge_expired(&app.pool, later, Retention { events_published_only: false, ..relayed }).unwrap();
         assert_eq!(purged.events, 1, "without a relay, all that is old but the newest");
         let left = feed(&app, &root, 1).await;
         assert_eq!(left[0]["position"], json!(3), "the newest stays");

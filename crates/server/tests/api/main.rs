@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod access_log;
 mod activities;
 mod auth;
 mod authorization;
