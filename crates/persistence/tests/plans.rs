@@ -13,8 +13,17 @@ use persistence::testing::TestDb;
 use persistence::users::NameChanges;
 use persistence::{claims, invitations, now, sessions, shares, users, AnyConnection, StoreError};
 
-const LARGE: [&str; 8] =
-    ["users", "sessions", "shares", "activities", "activity_traces", "user_managers", "invitations", "claim_codes"];
+const LARGE: [&str; 9] = [
+    "users",
+    "sessions",
+    "shares",
+    "activities",
+    "activity_traces",
+    "user_managers",
+    "invitations",
+    "claim_codes",
+    "events",
+];
 
 #[derive(QueryableByName)]
 struct Scans {
@@ -77,6 +86,9 @@ INSERT INTO activity_traces (activity_id, user_id, point_count, points)
 WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHERE email IS NOT NULL)
 INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at)
   SELECT gen_random_uuid(), a.id, b.id, 'data:read', now() FROM numbered a JOIN numbered b ON b.n = a.n + 1;
+INSERT INTO events (position, id, type, at, user_id, data)
+  SELECT i, gen_random_uuid(), 'user.updated', now() - ((20001 - i) || ' seconds')::interval, gen_random_uuid(), '{}'
+  FROM generate_series(1, 20000) AS i;
 ANALYZE;
 ";
 
@@ -192,6 +204,21 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
         "claims::redeem",
         scanned_by(cn, ob, |c| persistence::transaction(c, |c| claims::redeem(c, b"two", &given, t))),
     );
+    let event = persistence::events::NewEvent {
+        kind: domain::EventType::UserUpdated,
+        user: k,
+        actor: Some(a),
+        data: "{}".into(),
+    };
+    check("events::append", scanned_by(cn, ob, |c| persistence::events::append(c, &[event], t)));
+    check("events::sequence", scanned_by(cn, ob, persistence::events::sequence));
+    check("events::after", scanned_by(cn, ob, |c| persistence::events::after(c, 19_990, 100)));
+    check("events::last_position", scanned_by(cn, ob, persistence::events::last_position));
+    check("events::advance_relay", scanned_by(cn, ob, |c| persistence::events::advance_relay(c, 10)));
+    check("events::erase", scanned_by(cn, ob, |c| persistence::events::erase(c, &[k])));
+    let old = t - Duration::seconds(19_000);
+    check("events::purge", scanned_by(cn, ob, |c| persistence::events::purge(c, old, false)));
+    check("events::purge published", scanned_by(cn, ob, |c| persistence::events::purge(c, old, true)));
     let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t).unwrap();
     check("users::delete_managed (cascades)", scanned_by(cn, ob, |c| users::delete_managed(c, kit.id)));
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));
