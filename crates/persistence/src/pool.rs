@@ -109,9 +109,9 @@ impl Pool {
     /// which a pooled connection would hand to the next request.
     pub fn dedicated(&self) -> Result<crate::Conn, StoreError> {
         use r2d2::ManageConnection;
-        Ok(Manager::new(self.backend, &self.url, Arc::clone(&self.statements))
+        Manager::new(self.backend, &self.url, Arc::clone(&self.statements))
             .connect()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Checks that the database answers.

@@ -18,7 +18,7 @@ pub struct Event {
     /// `account.registered`, `share.created`, `share.updated`,
     /// `share.deleted`, `manager.invited`, `manager.joined`, `manager.left`.
     #[serde(rename = "type")]
-    #[schema(rename = "type", title = "Type")]
+    #[schema(rename = "type")]
     pub kind: String,
     pub at: DateTime<Utc>,
     /// The user the change is about (a share's subject).
