@@ -7,16 +7,18 @@
 //! Visibility: a reader paging with `after` must never miss an event, so an
 //! event may be seen only once no event with a lower position can still
 //! appear.
-//! - PostgreSQL: an event is inserted without a position, with its
-//!   transaction's id (`txid`). [`sequence`] numbers the events of every
-//!   transaction older than the oldest one still running
-//!   (`pg_snapshot_xmin`), in (`txid`, `seq`) order, after the highest
-//!   position given so far, in one transaction under an advisory lock that
-//!   only sequencers take. Whatever it numbers is committed, so every
-//!   position is given once and after every earlier one: what a reader sees
-//!   is always a prefix of the feed. Writers are never serialised; a long
-//!   write transaction anywhere in the cluster holds numbering back until
-//!   it ends (`idle_in_transaction_session_timeout` bounds a forgotten one).
+//! - PostgreSQL: an event is inserted without a position. [`sequence`]
+//!   numbers the committed events that have none, in insert order (`seq`),
+//!   after the highest position given so far, in one transaction under an
+//!   advisory lock that only sequencers take. It sees only committed rows,
+//!   so whatever it numbers is final, and each run numbers above every
+//!   earlier one: what a reader sees is always a prefix of the feed, and an
+//!   event committed later gets a higher position than any already shown.
+//!   Writers are never serialised, and a transaction still running holds
+//!   nothing back (its events are numbered when it has committed, above
+//!   what was numbered meanwhile). Causal order holds: a change made after
+//!   another committed was inserted after it (`seq`), so it is numbered in
+//!   the same run after it, or in a later run.
 //! - SQLite: writers take turns in the process (`Db::write`) and the file
 //!   has one writer at a time, so insert order is commit order and the
 //!   position is the row's number (a generated column); nothing to
@@ -129,12 +131,13 @@ pub fn erase(conn: &mut AnyConnection, users: &[UserId]) -> Result<(), StoreErro
 /// The advisory lock key of the sequencers ("stewseq\0" as an integer).
 const SEQUENCER_LOCK: i64 = 0x7374_6577_7365_7100;
 
-/// Numbers the events of finished transactions (PostgreSQL; SQLite's need
-/// none), at most 10,000 a call, and returns how many. Run it outside any
-/// transaction: it is one of its own, and its statement must see every
-/// transaction finished before it took the lock. Rows a deletion is
-/// blanking at that moment are skipped, not waited for (numbered at the
-/// next call), so a sequencer never waits on a writer.
+/// Numbers the committed events that have no position yet (PostgreSQL;
+/// SQLite's need none), at most 10,000 a call, and returns how many. Run it
+/// outside any transaction: it is one of its own, and its statement must
+/// see what the previous sequencer committed before this one took the
+/// lock. Rows a deletion is blanking at that moment are skipped, not
+/// waited for (numbered at the next call, above), so a sequencer never
+/// waits on a writer.
 pub fn sequence(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     let AnyConnection::Postgres(_) = conn else { return Ok(0) };
     crate::transaction(conn, |c| {
@@ -148,12 +151,9 @@ pub fn sequence(conn: &mut AnyConnection) -> Result<usize, StoreError> {
 
 const SEQUENCE: &str = "\
 WITH candidates AS (
-    SELECT seq, txid FROM events
-    WHERE position IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY txid, seq LIMIT 10000
-    FOR UPDATE SKIP LOCKED
+    SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT 10000 FOR UPDATE SKIP LOCKED
 ), ready AS (
-    SELECT seq, row_number() OVER (ORDER BY txid, seq) AS rn FROM candidates
+    SELECT seq, row_number() OVER (ORDER BY seq) AS rn FROM candidates
 ), top AS (
     SELECT coalesce(max(position), 0) AS m FROM events
 )

@@ -130,8 +130,7 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::types::{Id, Ts};
 
-    /// C4's outbox. On PostgreSQL also `txid` (the writer's transaction,
-    /// a column default), which only the sequencer's SQL reads.
+    /// C4's outbox (see `crate::events`).
     events (seq) {
         seq -> BigInt,
         position -> Nullable<BigInt>,
