@@ -357,6 +357,9 @@ impl Db {
                 }
             })
             .await?;
+        if write {
+            self.written.notify_one();
+        }
         // A read's entry is stored before the answer, with other reads'
         // (see `read_log`), the connection already back in the pool.
         if let Some(entry) = read_entry {

@@ -8,6 +8,7 @@ pub mod act;
 pub mod auth;
 pub mod dto;
 mod error;
+pub mod events;
 pub mod extract;
 pub mod header_limit;
 pub mod metrics;
@@ -29,7 +30,9 @@ pub use state::{blocking, ApiConfig, AppState, Db};
 /// what serves it, what lists it in the OpenAPI document
 /// ([`openapi::document`]), and what the `Allow` of a 405 is read from.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    use routes::{access_log, activities, auth, claims, health, invitations, managers, mfa, shares, sign_ins, users};
+    use routes::{
+        access_log, activities, auth, claims, events, health, invitations, managers, mfa, shares, sign_ins, users,
+    };
     cfg.service(health::healthz).service(health::readyz).service(
         utoipa_actix_web::scope("/api/v1")
             .service(users::list_users)
@@ -70,7 +73,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .service(claims::issue_claim_code)
             .service(claims::void_claim_code)
             .service(claims::redeem_claim_code)
-            .service(access_log::read_access_log),
+            .service(access_log::read_access_log)
+            .service(events::list_events),
     );
 }
 

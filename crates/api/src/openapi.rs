@@ -26,13 +26,14 @@ use crate::dto;
         dto::ClaimCodeCreate, dto::ClaimCodeResponse, dto::ClaimRequest,
         dto::AccessEntry, dto::AccessActionDoc, dto::AccessViaDoc,
         dto::Mfa, dto::TotpEnroll, dto::TotpEnrollment, dto::TotpConfirm, dto::RecoveryCodes, dto::MfaCheck,
-        dto::SignIn)),
+        dto::SignIn, dto::Event)),
     modifiers(&SecuritySchemes),
     tags((name = "users", description = "Part A: the published Users API"),
          (name = "auth", description = "Accounts and sign-in"),
          (name = "shares", description = "Sharing a user's data with scopes"),
          (name = "activities", description = "Activities and traces: the data scopes protect"),
          (name = "managers", description = "Several managers of a managed user, and invitations"),
+         (name = "events", description = "What other services hear: the feed of changes"),
          (name = "operations", description = "Health and readiness")),
 )]
 struct ApiDoc;
@@ -65,7 +66,7 @@ pub fn document() -> Value {
             if let Some(obj) = schema.as_object_mut() {
                 obj.entry("title").or_insert_with(|| json!(name));
             }
-            titled_properties(schema);
+            titled_properties(name, schema);
         }
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
@@ -143,22 +144,22 @@ fn title_case(name: &str) -> String {
 }
 
 /// The titles pydantic gives `ValidationError`'s fields, which are not
-/// derived from their names.
-fn property_title(name: &str) -> String {
-    match name {
-        "loc" => "Location".to_owned(),
-        "msg" => "Message".to_owned(),
-        "type" => "Error Type".to_owned(),
-        other => title_case(other),
+/// derived from their names; every other field's title is its name's.
+fn property_title(schema: &str, name: &str) -> String {
+    match (schema, name) {
+        ("ValidationError", "loc") => "Location".to_owned(),
+        ("ValidationError", "msg") => "Message".to_owned(),
+        ("ValidationError", "type") => "Error Type".to_owned(),
+        (_, other) => title_case(other),
     }
 }
 
-fn titled_properties(schema: &mut Value) {
+fn titled_properties(schema_name: &str, schema: &mut Value) {
     if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
         for (name, prop) in props.iter_mut() {
             if let Some(p) = prop.as_object_mut() {
                 if !p.contains_key("$ref") {
-                    p.entry("title").or_insert_with(|| json!(property_title(name)));
+                    p.entry("title").or_insert_with(|| json!(property_title(schema_name, name)));
                 }
             }
         }

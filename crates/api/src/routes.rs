@@ -2,6 +2,7 @@ pub mod access_log;
 pub mod activities;
 pub mod auth;
 pub mod claims;
+pub mod events;
 pub mod health;
 pub mod invitations;
 pub mod managers;

@@ -59,6 +59,9 @@ pub struct Db {
     pub(crate) timeouts: prometheus::IntCounter,
     /// Where reads' access-log entries are written, in batches.
     pub(crate) read_log: std::sync::Arc<crate::read_log::ReadLog>,
+    /// Told after every write commits: the relay wakes on it at once
+    /// (other replicas' writes it finds by polling).
+    pub(crate) written: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -66,7 +69,26 @@ impl Db {
         let writer: Option<std::sync::Arc<std::sync::Mutex<()>>> =
             (pool.backend() == persistence::Backend::Sqlite).then(Default::default);
         let read_log = std::sync::Arc::new(crate::read_log::ReadLog::start(pool.clone(), writer.clone()));
-        Db { pool, writer, wait: metrics.pool_wait.clone(), timeouts: metrics.pool_timeouts.clone(), read_log }
+        Db {
+            pool,
+            writer,
+            wait: metrics.pool_wait.clone(),
+            timeouts: metrics.pool_timeouts.clone(),
+            read_log,
+            written: Default::default(),
+        }
+    }
+
+    /// Notified after every write that committed (it may have appended
+    /// events). A waiter that was not waiting still finds the notice.
+    pub fn written(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.written.clone()
+    }
+
+    /// On SQLite, the turn writers take (see [`Db::write`]), for writers
+    /// outside a request (the relay's cursor); `None` on PostgreSQL.
+    pub fn writer_turn(&self) -> Option<std::sync::Arc<std::sync::Mutex<()>>> {
+        self.writer.clone()
     }
 
     pub fn pool(&self) -> &Pool {
@@ -99,7 +121,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        match self.writer.clone() {
+        let done = match self.writer.clone() {
             None => self.run(f).await,
             Some(writer) => {
                 self.run(move |c| {
@@ -108,7 +130,9 @@ impl Db {
                 })
                 .await
             }
-        }
+        }?;
+        self.written.notify_one();
+        Ok(done)
     }
 }
 

@@ -75,3 +75,8 @@ id_type!(
     /// The id of an entry in a user's access log (C3).
     AccessEntryId
 );
+id_type!(
+    /// The id of an event (C4): what JetStream deduplicates on
+    /// (`Nats-Msg-Id`).
+    EventId
+);

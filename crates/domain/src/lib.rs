@@ -22,6 +22,7 @@ pub mod access_log;
 mod activity;
 pub mod claim;
 mod email;
+pub mod event;
 mod ids;
 mod invitation;
 pub mod mfa;
@@ -37,7 +38,8 @@ mod user;
 
 pub use activity::{check_trace, Activity, ActivityName, PointError, Sport, TraceFault, TracePoint, TRACE_MAX_POINTS};
 pub use email::{Email, EmailError};
-pub use ids::{AccessEntryId, ActivityId, InvitationId, SessionId, ShareId, UserId};
+pub use event::EventType;
+pub use ids::{AccessEntryId, ActivityId, EventId, InvitationId, SessionId, ShareId, UserId};
 pub use invitation::{Invitation, INVITATION_LIFETIME};
 pub use name::{PersonName, NAME_MAX_CHARS};
 pub use password::{Password, PasswordError, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS};

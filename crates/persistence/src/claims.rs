@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::claim::{self, Keep};
-use domain::{Email, ScopeSet, ShareId, User, UserId};
+use domain::{Email, ScopeSet, Share, User, UserId};
 
 use crate::schema::{claim_codes, invitations, shares, user_managers, users};
 use crate::types::{DbId, DbTime};
@@ -96,6 +96,9 @@ pub struct Redeemed {
     pub issued_by: User,
     /// Per former manager, what it kept.
     pub kept: Vec<(UserId, Keep)>,
+    /// The shares it made, changed (as they now are) or removed (as they
+    /// were), in the order of `kept`.
+    pub changed: Vec<(Keep, Share)>,
 }
 
 /// Redeems the live code with this hash at `now`, in the caller's
@@ -154,28 +157,33 @@ pub fn redeem(
         .ok_or_else(|| StoreError::Corrupt("a claim code outlived its issuer's management".into()))?;
     let former: Vec<UserId> = former.into_iter().map(|m| m.id).collect();
     let ids: Vec<DbId> = former.iter().copied().map(DbId::from).collect();
-    let held: Vec<(DbId, DbId)> = if ids.is_empty() {
+    let held: Vec<Share> = if ids.is_empty() {
         Vec::new()
     } else {
-        shares::table
+        let rows: Vec<crate::shares::ShareRow> = shares::table
             .filter(shares::subject_id.eq(user))
             .filter(shares::grantee_id.eq_any(&ids))
-            .select((shares::grantee_id, shares::id))
-            .load(conn)?
+            .select(crate::shares::ShareRow::as_select())
+            .load(conn)?;
+        rows.into_iter().map(Share::try_from).collect::<Result<_, _>>()?
     };
     let mut kept = Vec::with_capacity(former.len());
+    let mut changed = Vec::new();
     for manager in former {
-        let share = held.iter().find(|(g, _)| UserId::from(*g) == manager).map(|(_, id)| ShareId::from(*id));
-        let plan = claim::keep(code.keep_scopes, share);
+        let share = held.iter().find(|s| s.grantee == manager);
+        let plan = claim::keep(code.keep_scopes, share.map(|s| s.id));
         match plan {
             Keep::Nothing => {}
             Keep::Create(scopes) => {
-                crate::shares::create(conn, code.user, manager, scopes, None, now)?;
+                changed.push((plan, crate::shares::create(conn, code.user, manager, scopes, None, now)?));
             }
             Keep::Replace(id, scopes) => {
-                crate::shares::update(conn, id, scopes, Some(None))?;
+                changed.push((plan, crate::shares::update(conn, id, scopes, Some(None))?));
             }
-            Keep::Remove(id) => crate::shares::delete(conn, id)?,
+            Keep::Remove(id) => {
+                crate::shares::delete(conn, id)?;
+                changed.push((plan, share.expect("a share to remove is held").clone()));
+            }
         }
         kept.push((manager, plan));
     }
@@ -183,7 +191,7 @@ pub fn redeem(
     diesel::delete(invitations::table.filter(invitations::user_id.eq(user))).execute(conn)?;
     diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user))).execute(conn)?;
     let user = crate::users::find(conn, code.user)?.ok_or(StoreError::NotFound)?;
-    Ok(Redeemed { user, issued_by, kept })
+    Ok(Redeemed { user, issued_by, kept, changed })
 }
 
 /// Every stored code's hash and kept scopes, for tests that check a code

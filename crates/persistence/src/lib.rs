@@ -17,6 +17,7 @@ mod backend;
 pub mod claims;
 mod connection;
 mod error;
+pub mod events;
 pub mod invitations;
 mod manager;
 pub mod managers;

@@ -40,6 +40,17 @@ pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<(User, Date
     Ok(rows.into_iter().map(|(u, since)| (User::from(u), since.0)).collect())
 }
 
+/// The users `manager` manages, each with the time it became one, in id
+/// order. One statement.
+pub fn managed_by(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<(UserId, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(DbId, DbTime)> = user_managers::table
+        .filter(user_managers::manager_id.eq(DbId::from(manager)))
+        .order(user_managers::user_id.asc())
+        .select((user_managers::user_id, user_managers::since))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(u, since)| (u.into(), since.0)).collect())
+}
+
 /// Every management of or by one of `users`: (user, manager, since). One
 /// statement (an export's).
 pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<(UserId, UserId, DateTime<Utc>)>, StoreError> {

@@ -29,6 +29,7 @@ pub struct Pool {
     inner: r2d2::Pool<Manager>,
     backend: Backend,
     statements: Arc<AtomicU64>,
+    url: Arc<str>,
 }
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
@@ -57,7 +58,7 @@ impl Pool {
             // (`Manager::is_valid`: connections in use skip the check).
             .test_on_check_out(true)
             .build_unchecked(manager);
-        Ok(Pool { inner, backend, statements })
+        Ok(Pool { inner, backend, statements, url: url.into() })
     }
 
     pub fn backend(&self) -> Backend {
@@ -101,6 +102,16 @@ impl Pool {
     /// migrate while the others wait.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         self.get()?.run(crate::migrate::migrate)
+    }
+
+    /// A connection of its own, outside the pool, set up as pooled ones
+    /// are: for work that must hold a session (the relay's advisory lock),
+    /// which a pooled connection would hand to the next request.
+    pub fn dedicated(&self) -> Result<crate::Conn, StoreError> {
+        use r2d2::ManageConnection;
+        Manager::new(self.backend, &self.url, Arc::clone(&self.statements))
+            .connect()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     /// Checks that the database answers.

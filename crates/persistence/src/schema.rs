@@ -135,6 +135,31 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::types::{Id, Ts};
 
+    /// C4's outbox (see `crate::events`).
+    events (seq) {
+        seq -> BigInt,
+        position -> Nullable<BigInt>,
+        id -> Id,
+        #[sql_name = "type"]
+        kind -> Text,
+        at -> Ts,
+        user_id -> Id,
+        actor_id -> Nullable<Id>,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    event_relay (id) {
+        id -> SmallInt,
+        last_position -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::{Id, Ts};
+
     access_log (id) {
         id -> Id,
         user_id -> Id,
@@ -184,5 +209,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     claim_codes,
     access_log,
     totp_factors,
-    recovery_codes
+    recovery_codes,
+    events,
+    event_relay
 );

@@ -70,7 +70,8 @@ id_conversions!(
     domain::SessionId,
     domain::ActivityId,
     domain::InvitationId,
-    domain::AccessEntryId
+    domain::AccessEntryId,
+    domain::EventId
 );
 
 impl From<DateTime<Utc>> for DbTime {

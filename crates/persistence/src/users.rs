@@ -228,16 +228,17 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
 /// Deletes a user and everything that names them (through the foreign
 /// keys' `ON DELETE CASCADE`, every row of every other table): its
 /// sign-ins, shares, activities, traces, its place among others' managers,
-/// invitations and claim codes. One statement, so it happens whole or not
-/// at all. `NotFound` when there was no such user. (An account's deletion,
-/// which must also delete the users it manages alone, is
-/// [`delete_account`].)
+/// invitations and claim codes; and blanks the data of its events
+/// ([`crate::events::erase`]), which stay. So it happens whole or not at
+/// all, run it in a transaction. `NotFound` when there was no such user.
+/// (An account's deletion, which must also delete the users it manages
+/// alone, is [`delete_account`].)
 pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     let n = diesel::delete(users::table.find(DbId::from(id))).execute(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    crate::events::erase(conn, &[id])
 }
 
 /// [`delete`] of a user that is still managed: `NotFound` when it is not
@@ -249,25 +250,42 @@ pub fn delete_managed(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreE
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    Ok(())
+    crate::events::erase(conn, &[id])
+}
+
+/// What an account's deletion did, for its events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountDeleted {
+    /// Every user removed: those it managed alone, then the account.
+    pub removed: Vec<UserId>,
+    /// The users it managed with others, which stay with one manager
+    /// fewer, each with the time it had become one.
+    pub left: Vec<(UserId, DateTime<Utc>)>,
 }
 
 /// Deletes an account and the users it manages alone, each with all their
-/// data; the users it manages with others stay, with one manager fewer.
-/// Run it in a transaction. On PostgreSQL the managed users' rows are
-/// locked first, so a co-manager leaving one of them at the same time
-/// either sees this account still there (and leaves it to it, which then
-/// deletes it) or has left before it is counted: never a user left with no
-/// manager. (SQLite's writers take turns.)
-pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
-    let managed: Vec<UserId> = list_managed(conn, id)?.into_iter().map(|u| u.id).collect();
-    crate::managers::lock_users(conn, &managed)?;
-    let alone = crate::managers::managed_alone(conn, id, &managed)?;
+/// data (and their events' data blanked); the users it manages with others
+/// stay, with one manager fewer. Run it in a transaction. On PostgreSQL
+/// the managed users' rows are locked first, so a co-manager leaving one
+/// of them at the same time either sees this account still there (and
+/// leaves it to it, which then deletes it) or has left before it is
+/// counted: never a user left with no manager. (SQLite's writers take
+/// turns.)
+pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<AccountDeleted, StoreError> {
+    let managed = crate::managers::managed_by(conn, id)?;
+    let ids: Vec<UserId> = managed.iter().map(|(u, _)| *u).collect();
+    crate::managers::lock_users(conn, &ids)?;
+    let alone = crate::managers::managed_alone(conn, id, &ids)?;
     if !alone.is_empty() {
-        let alone: Vec<DbId> = alone.into_iter().map(DbId::from).collect();
-        diesel::delete(users::table.filter(users::id.eq_any(alone))).execute(conn)?;
+        let gone: Vec<DbId> = alone.iter().copied().map(DbId::from).collect();
+        diesel::delete(users::table.filter(users::id.eq_any(gone))).execute(conn)?;
+        crate::events::erase(conn, &alone)?;
     }
-    delete(conn, id)
+    delete(conn, id)?;
+    let left = managed.into_iter().filter(|(u, _)| !alone.contains(u)).collect();
+    let mut removed = alone;
+    removed.push(id);
+    Ok(AccountDeleted { removed, left })
 }
 
 /// How many rows in all of Steward's tables name `id`: 0 after a delete.

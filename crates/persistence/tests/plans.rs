@@ -13,7 +13,7 @@ use persistence::testing::TestDb;
 use persistence::users::NameChanges;
 use persistence::{claims, invitations, mfa, now, sessions, shares, users, AnyConnection, StoreError};
 
-const LARGE: [&str; 11] = [
+const LARGE: [&str; 12] = [
     "users",
     "sessions",
     "shares",
@@ -25,6 +25,7 @@ const LARGE: [&str; 11] = [
     "access_log",
     "totp_factors",
     "recovery_codes",
+    "events",
 ];
 
 #[derive(QueryableByName)]
@@ -95,6 +96,9 @@ INSERT INTO totp_factors (user_id, secret_sealed, enabled_at, last_step)
   SELECT id, '\\x00'::bytea, now(), 1 FROM users WHERE email IS NOT NULL;
 INSERT INTO recovery_codes (user_id, code_hash)
   SELECT user_id, decode(md5(user_id::text || g), 'hex') FROM totp_factors CROSS JOIN generate_series(1, 3) AS g;
+INSERT INTO events (position, id, type, at, user_id, data)
+  SELECT i, gen_random_uuid(), 'user.updated', now() - ((20001 - i) || ' seconds')::interval, gen_random_uuid(), '{}'
+  FROM generate_series(1, 20000) AS i;
 ANALYZE;
 ";
 
@@ -253,6 +257,21 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
         scanned_by(cn, ob, |c| persistence::access_log::page(c, k, 50, Some(domain::AccessEntryId::new()))),
     );
     check("access_log::of_users", scanned_by(cn, ob, |c| persistence::access_log::of_users(c, &[k, a])));
+    let event = persistence::events::NewEvent {
+        kind: domain::EventType::UserUpdated,
+        user: k,
+        actor: Some(a),
+        data: "{}".into(),
+    };
+    check("events::append", scanned_by(cn, ob, |c| persistence::events::append(c, &[event], t)));
+    check("events::sequence", scanned_by(cn, ob, persistence::events::sequence));
+    check("events::after", scanned_by(cn, ob, |c| persistence::events::after(c, 19_990, 100)));
+    check("events::last_position", scanned_by(cn, ob, persistence::events::last_position));
+    check("events::advance_relay", scanned_by(cn, ob, |c| persistence::events::advance_relay(c, 10)));
+    check("events::erase", scanned_by(cn, ob, |c| persistence::events::erase(c, &[k])));
+    let old = t - Duration::seconds(19_000);
+    check("events::purge", scanned_by(cn, ob, |c| persistence::events::purge(c, old, false)));
+    check("events::purge published", scanned_by(cn, ob, |c| persistence::events::purge(c, old, true)));
     let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t).unwrap();
     check("users::delete_managed (cascades)", scanned_by(cn, ob, |c| users::delete_managed(c, kit.id)));
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));

@@ -17,6 +17,7 @@ pub struct Purged {
     pub sessions: usize,
     pub throttles: usize,
     pub access_log: usize,
+    pub events: usize,
 }
 
 /// How long kept records live, from the configuration.
@@ -24,18 +25,28 @@ pub struct Purged {
 pub struct Retention {
     /// Access-log entries (`ACCESS_LOG_RETENTION_DAYS`).
     pub access_log: chrono::Duration,
+    /// Events (`EVENTS_RETENTION_DAYS`).
+    pub events: chrono::Duration,
+    /// Drop only the events the relay has published (`EVENTS_NATS_URL` is
+    /// set).
+    pub events_published_only: bool,
 }
 
 impl Retention {
     pub fn of(config: &crate::Config) -> Retention {
-        Retention { access_log: config.access_log_retention }
+        Retention {
+            access_log: config.access_log_retention,
+            events: config.events_retention,
+            events_published_only: config.events_nats_url.is_some(),
+        }
     }
 }
 
 /// Drops expired shares, sign-ins that can no longer authenticate (revoked
 /// or past their limit), sign-in failure counts whose window is over (none
-/// of them grants or refuses anything any more: this reclaims space), and
-/// access-log entries older than their retention.
+/// of them grants or refuses anything any more: this reclaims space),
+/// access-log entries older than their retention, and events older than
+/// theirs (with a relay, only those it has published).
 pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result<Purged, StoreError> {
     pool.get()?.run(|c| {
         persistence::transaction(c, |c| {
@@ -46,6 +57,7 @@ pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result
                 throttles: throttle::purge(c, Policy::ACCOUNT.window_cutoff(now), &[CODE_PREFIX])?
                     + throttle::purge_prefixed(c, CODE_PREFIX, Policy::CODE.window_cutoff(now))?,
                 access_log: persistence::access_log::purge_before(c, now - keep.access_log)?,
+                events: persistence::events::purge(c, now - keep.events, keep.events_published_only)?,
             })
         })
     })

@@ -48,6 +48,11 @@ pub struct Config {
     pub metrics: bool,
     /// Serve metrics on this address instead of `BIND_ADDR` (`METRICS_BIND_ADDR`).
     pub metrics_bind_addr: Option<String>,
+    /// Publish events to NATS JetStream there (`EVENTS_NATS_URL`).
+    pub events_nats_url: Option<String>,
+    /// How long events are kept (`EVENTS_RETENTION_DAYS`): by
+    /// `purge-expired`, and by the JetStream stream.
+    pub events_retention: chrono::Duration,
     /// How long access-log entries are kept (`ACCESS_LOG_RETENTION_DAYS`,
     /// default six years); `purge-expired` drops older ones.
     pub access_log_retention: chrono::Duration,
@@ -70,6 +75,7 @@ impl std::fmt::Debug for Config {
             .field("registration_open", &self.registration_open)
             .field("mfa_issuer", &self.mfa_issuer)
             .field("mfa_encryption_key", &self.mfa_encryption_key.as_ref().map(|_| "***"))
+            .field("events_nats", &self.events_nats_url.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -94,6 +100,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(5),
             metrics: true,
             metrics_bind_addr: None,
+            events_nats_url: None,
+            events_retention: chrono::Duration::days(30),
             access_log_retention: chrono::Duration::days(2190),
             mfa_issuer: "Steward".into(),
             mfa_encryption_key: None,
@@ -174,6 +182,11 @@ impl Config {
             request_timeout: Duration::from_millis(parse("REQUEST_TIMEOUT_MS", 5000)?),
             metrics: flag("METRICS", d.metrics)?,
             metrics_bind_addr: var("METRICS_BIND_ADDR"),
+            events_nats_url: var("EVENTS_NATS_URL"),
+            events_retention: match parse("EVENTS_RETENTION_DAYS", 30i64)? {
+                days @ 1..=3650 => chrono::Duration::days(days),
+                _ => return Err(ConfigError::Invalid { name: "EVENTS_RETENTION_DAYS", why: "use 1 to 3650".into() }),
+            },
             access_log_retention: match parse("ACCESS_LOG_RETENTION_DAYS", 2190i64)? {
                 days @ 1..=36_500 => chrono::Duration::days(days),
                 _ => {

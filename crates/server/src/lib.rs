@@ -4,6 +4,7 @@
 
 pub mod batch;
 mod config;
+pub mod relay;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -37,6 +38,8 @@ pub struct Running {
     /// The metrics listener, when `METRICS_BIND_ADDR` puts it apart.
     pub metrics_server: Option<(actix_web::dev::Server, u16)>,
     pub pool: Pool,
+    /// The event relay, when `EVENTS_NATS_URL` is set; dropping it stops it.
+    pub relay: Option<relay::Relay>,
 }
 
 fn other(e: impl std::fmt::Display) -> StartError {
@@ -67,8 +70,17 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
     // Make the dummy hash now, off the start-up path, so that even the first
     // sign-in for an unknown e-mail costs what a wrong password does.
     std::thread::spawn(api::auth::warm_up);
+    let db = Db::new(pool.clone(), &metrics);
+    let relay = match &config.events_nats_url {
+        None => None,
+        Some(url) => {
+            let relay_config =
+                relay::RelayConfig { nats_url: url.clone(), max_age: config.events_retention.to_std().map_err(other)? };
+            Some(relay::Relay::start(relay_config, pool.clone(), db.written(), db.writer_turn()).map_err(other)?)
+        }
+    };
     let state = web::Data::new(AppState {
-        db: Db::new(pool.clone(), &metrics),
+        db,
         metrics: metrics.clone(),
         tokens,
         mfa_key,
@@ -129,7 +141,7 @@ pub fn build(config: &Config) -> Result<Running, StartError> {
         (Some(addr), true) => Some(metrics_server(addr, metrics)?),
         _ => None,
     };
-    Ok(Running { server: server.run(), port, metrics_server, pool })
+    Ok(Running { server: server.run(), port, metrics_server, pool, relay })
 }
 
 /// Blocking threads per worker, so that the process has about as many as

@@ -42,8 +42,10 @@ enum Command {
     },
     /// Print the OpenAPI document and exit.
     Openapi,
-    /// Drop expired shares, sign-ins that can no longer authenticate, and
-    /// stale sign-in failure counts. Safe to run at any time, from cron.
+    /// Drop expired shares, sign-ins that can no longer authenticate, stale
+    /// sign-in failure counts, and events older than EVENTS_RETENTION_DAYS
+    /// (with EVENTS_NATS_URL set, only published ones). Safe to run at any
+    /// time, from cron.
     PurgeExpired,
     /// Print every row that belongs to a user (and the users it manages)
     /// as one JSON document: what a person gets when asking for their data.
@@ -96,8 +98,8 @@ fn main() -> anyhow::Result<()> {
             let keep = server::batch::Retention::of(&config);
             let purged = server::batch::purge_expired(&pool, persistence::now(), keep)?;
             println!(
-                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} access-log entries",
-                purged.shares, purged.sessions, purged.throttles, purged.access_log
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} access-log entries, {} event(s)",
+                purged.shares, purged.sessions, purged.throttles, purged.access_log, purged.events
             );
             Ok(())
         }

@@ -3,11 +3,13 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use domain::EventType;
 use persistence::{sessions, users};
 
 use crate::act::On;
 use crate::auth::{self, credentials, Caller};
 use crate::dto::{AccountDelete, PasswordChange, RegisterRequest, TokenResponse, UserResponse};
+use crate::events::{deleted, emit, event};
 use crate::extract::{query_bools, Json};
 use crate::{ApiError, AppState};
 
@@ -50,7 +52,14 @@ pub async fn register(
                 last_name: new.last_name.as_ref(),
                 admin: false,
             };
-            users::create_account(c, &account, persistence::now())
+            let now = persistence::now();
+            // The account and its event commit together.
+            persistence::transaction(c, |c| {
+                let user = users::create_account(c, &account, now)?;
+                let registered = event(EventType::AccountRegistered, user.id, None, &UserResponse::from(&user));
+                persistence::events::append(c, &[registered], now)?;
+                Ok(user)
+            })
         })
         .await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, "/api/v1/auth/me")).json(UserResponse::from(&user)))
@@ -257,7 +266,17 @@ pub async fn delete_me(
     check_password(&state, &caller, body.into_inner(), |d: &AccountDelete| d.password.clone()).await?;
     state
         .db
-        .write_as(&caller, Ok(()), On::Caller, |c, access, ()| Ok(users::delete_account(c, access.caller.id)?))
+        .write_as(&caller, Ok(()), On::Caller, |c, access, ()| {
+            let me = access.caller.id;
+            let done = users::delete_account(c, me)?;
+            // Who left the users it co-managed: the account as it was.
+            let left = |since| crate::dto::Manager::new(&access.caller, since);
+            let events =
+                done.removed.iter().map(|u| deleted(EventType::UserDeleted, *u, Some(me))).chain(
+                    done.left.iter().map(|(u, since)| event(EventType::ManagerLeft, *u, Some(me), &left(*since))),
+                );
+            emit(c, access.now, events)
+        })
         .await?;
     auth::cancel_refresh(&req);
     Ok(HttpResponse::NoContent().cookie(auth::cleared_cookie(state.config.cookie_secure)).finish())

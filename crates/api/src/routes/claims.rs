@@ -25,6 +25,7 @@ use actix_web::{delete, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::claim::{self, ClaimCode, CLAIM_CODE_ENTROPY_BYTES, CLAIM_CODE_LIFETIME};
 use domain::throttle::{self, Policy};
+use domain::EventType;
 use hmac::{Hmac, Mac};
 use persistence::{claims, StoreError};
 use rand::RngCore;
@@ -198,6 +199,7 @@ pub async fn redeem_claim_code(
                 let redeemed = claims::redeem(c, &hash, &given, now)?;
                 let entry = NewEntry::new(redeemed.user.id, &redeemed.issued_by, Action::UserClaim, Via::Manager, now);
                 persistence::access_log::record(c, &entry)?;
+                claim_events(c, &redeemed, now)?;
                 Ok(redeemed)
             };
             match persistence::transaction(c, redeem) {
@@ -211,6 +213,38 @@ pub async fn redeem_claim_code(
         return Err(failed(&state, key, now).await);
     };
     Ok(HttpResponse::Created().insert_header((LOCATION, "/api/v1/auth/me")).json(UserResponse::from(&redeemed.user)))
+}
+
+/// A claim's events: `user.claimed`, then per former manager the share it
+/// was given, changed or lost. No actor: the claim has no caller.
+fn claim_events(
+    c: &mut persistence::AnyConnection,
+    redeemed: &claims::Redeemed,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    use domain::claim::Keep;
+    let user = redeemed.user.id;
+    let mut events =
+        vec![crate::events::event(EventType::UserClaimed, user, None, &UserResponse::from(&redeemed.user))];
+    let shares: Vec<domain::Share> = redeemed.changed.iter().map(|(_, s)| s.clone()).collect();
+    let bodies = if shares.is_empty() {
+        Vec::new()
+    } else {
+        let mut ids: Vec<domain::UserId> = shares.iter().flat_map(|s| [s.subject, s.grantee]).collect();
+        ids.sort();
+        ids.dedup();
+        let people = persistence::shares::users_by_id(c, &ids)?;
+        shares.iter().map(|s| crate::dto::ShareResponse::new(s, &people)).collect()
+    };
+    for ((plan, _), body) in redeemed.changed.iter().zip(&bodies) {
+        let kind = match plan {
+            Keep::Create(_) => EventType::ShareCreated,
+            Keep::Replace(..) => EventType::ShareUpdated,
+            Keep::Remove(_) | Keep::Nothing => EventType::ShareDeleted,
+        };
+        events.push(crate::events::event(kind, user, None, body));
+    }
+    persistence::events::append(c, &events, now)
 }
 
 /// Counts a failed claim for the client's key and gives its 404.

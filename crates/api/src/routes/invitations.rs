@@ -4,11 +4,13 @@
 use actix_web::{delete, get, post};
 use actix_web::{web, HttpResponse};
 use domain::access::InvitationRole;
+use domain::EventType;
 use persistence::invitations;
 
 use crate::act::On;
-use crate::dto::{Invitation, InvitationsList, UserResponse};
+use crate::dto::{Invitation, InvitationsList, Manager, UserResponse};
 use crate::error::Resource;
+use crate::events::{emit, event};
 use crate::{ApiError, AppState, Caller};
 use domain::access_log::Action;
 
@@ -71,6 +73,8 @@ pub async fn accept_invitation(
                 return Err(ApiError::NotFound(Resource::Invitation));
             };
             invitations::accept(c, invitation.id, access.caller.id, access.now)?;
+            let joined = Manager::new(&access.caller, access.now);
+            emit(c, access.now, [event(EventType::ManagerJoined, access.subject.id, Some(access.caller.id), &joined)])?;
             Ok(access.subject.clone())
         })
         .await?;

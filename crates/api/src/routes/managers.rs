@@ -4,12 +4,13 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post};
 use actix_web::{web, HttpResponse};
-use domain::{access, UserId};
+use domain::{access, EventType, UserId};
 use persistence::{invitations, managers, users};
 
 use crate::act::{Need, On};
 use crate::dto::{Invitation, Manager, ManagerInvite};
 use crate::error::{Loc, Resource};
+use crate::events::{emit, event};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 use domain::access_log::Action;
@@ -96,12 +97,14 @@ pub async fn invite_manager(
                 return Err(ApiError::Conflict("manager"));
             }
             let invitation = invitations::create(c, user, invitee.id, access.caller.id, access.now)?;
-            Ok(Invitation::new(
+            let body = Invitation::new(
                 &invitation,
                 access.subject.display_name(),
                 invitee.display_name(),
                 access.caller.display_name(),
-            ))
+            );
+            emit(c, access.now, [event(EventType::ManagerInvited, user, Some(access.caller.id), &body)])?;
+            Ok(body)
         })
         .await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, format!("/api/v1/invitations/{}", body.id))).json(body))
@@ -147,15 +150,16 @@ pub async fn leave_managers(
             // Counted under the user's lock: of two last managers leaving
             // at once, the second counts after the first has gone.
             managers::lock_users(c, &[user])?;
-            if !managers::is_manager(c, user, me)? {
+            let all = managers::of_user(c, user)?;
+            let Some((_, since)) = all.iter().find(|(m, _)| m.id == me) else {
                 return Err(ApiError::Vanished);
-            }
-            let left = usize::try_from(managers::count(c, user)? - 1).unwrap_or(0);
-            access::may_leave(left).map_err(|_| {
+            };
+            access::may_leave(all.len() - 1).map_err(|_| {
                 ApiError::Conflict("The last manager cannot leave: delete the user, or let it take over")
             })?;
             managers::remove(c, user, me)?;
-            Ok(())
+            let gone = Manager::new(&access.caller, *since);
+            emit(c, access.now, [event(EventType::ManagerLeft, user, Some(me), &gone)])
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

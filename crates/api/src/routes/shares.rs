@@ -4,19 +4,20 @@ use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpResponse};
 use domain::access::ShareRole;
-use domain::{Share, UserId};
+use domain::{EventType, Share, UserId};
 use persistence::{shares, users, AnyConnection};
 
 use crate::act::{Need, On};
 use crate::dto::{ShareCreate, ShareResponse, ShareUpdate, SharesList};
 use crate::error::{Loc, Resource};
+use crate::events::{emit, event};
 use crate::extract::Json;
 use crate::{ApiError, AppState, Caller};
 use domain::access_log::Action;
 
 /// Answers shares with their subjects' and grantees' names (one
 /// statement, on the connection the request already holds).
-fn respond(c: &mut AnyConnection, list: Vec<Share>) -> Result<Vec<ShareResponse>, ApiError> {
+pub(crate) fn respond(c: &mut AnyConnection, list: Vec<Share>) -> Result<Vec<ShareResponse>, ApiError> {
     let mut ids: Vec<UserId> = list.iter().flat_map(|s| [s.subject, s.grantee]).collect();
     ids.sort();
     ids.dedup();
@@ -69,7 +70,9 @@ pub async fn create_share(
                 ));
             }
             let share = shares::create(c, subject, grantee.id, new.scopes, new.expires_at, access.now)?;
-            Ok(respond(c, vec![share])?.remove(0))
+            let body = respond(c, vec![share])?.remove(0);
+            emit(c, access.now, [event(EventType::ShareCreated, subject, Some(access.caller.id), &body)])?;
+            Ok(body)
         })
         .await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, format!("/api/v1/shares/{}", body.id))).json(body))
@@ -138,7 +141,9 @@ pub async fn update_share(
                     return Err(ApiError::Forbidden("A grantee may leave a share but not change it"));
                 };
                 let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
-                Ok(respond(c, vec![updated])?.remove(0))
+                let body = respond(c, vec![updated])?.remove(0);
+                emit(c, access.now, [event(EventType::ShareUpdated, share.subject, Some(access.caller.id), &body)])?;
+                Ok(body)
             },
         )
         .await?;
@@ -169,7 +174,10 @@ pub async fn delete_share(
         .db
         .write_as(&caller, Ok(()), On::share(&path, Action::ShareDelete), |c, access, ()| {
             let (share, _role) = access.share.as_ref().expect("On::Share decides a share");
-            Ok(shares::delete(c, share.id)?)
+            // The share as it was, named while its people are still there.
+            let was = respond(c, vec![share.clone()])?.remove(0);
+            shares::delete(c, share.id)?;
+            emit(c, access.now, [event(EventType::ShareDeleted, share.subject, Some(access.caller.id), &was)])
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,12 +3,13 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::access;
+use domain::{access, EventType};
 use persistence::shares;
 use persistence::users::{self, NameChanges};
 
 use crate::act::On;
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
+use crate::events::{self, deleted, emit};
 use crate::extract::{query_bools, Json};
 use crate::{ApiError, AppState, Caller};
 use domain::access_log::Action;
@@ -80,7 +81,11 @@ pub async fn create_managed_user(
     let user = state
         .db
         .write_as(&caller, body.into_inner(), On::Caller, |c, access, new: ManagedUserCreate| {
-            Ok(users::create_managed(c, access.caller.id, &new.first_name, new.last_name.as_ref(), access.now)?)
+            let user = users::create_managed(c, access.caller.id, &new.first_name, new.last_name.as_ref(), access.now)?;
+            let created =
+                events::event(EventType::UserCreated, user.id, Some(access.caller.id), &UserResponse::from(&user));
+            emit(c, access.now, [created])?;
+            Ok(user)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -141,7 +146,11 @@ pub async fn update_managed_user(
                 first_name: update.first_name.map(|n| Some(n.into_string())),
                 last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
             };
-            Ok(users::update_names(c, access.subject.id, &changes)?)
+            let user = users::update_names(c, access.subject.id, &changes)?;
+            let updated =
+                events::event(EventType::UserUpdated, user.id, Some(access.caller.id), &UserResponse::from(&user));
+            emit(c, access.now, [updated])?;
+            Ok(user)
         })
         .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&updated)))
@@ -169,6 +178,13 @@ pub async fn delete_managed_user(
     // A concurrent delete may have won: then this one is a 404 too. So may
     // a concurrent claim (C2): the user is an account now, and not deleted.
     let on = On::user(&path, Action::UserDelete);
-    state.db.write_as(&caller, Ok(()), on, |c, access, ()| Ok(users::delete_managed(c, access.subject.id)?)).await?;
+    state
+        .db
+        .write_as(&caller, Ok(()), on, |c, access, ()| {
+            let user = access.subject.id;
+            users::delete_managed(c, user)?;
+            emit(c, access.now, [deleted(EventType::UserDeleted, user, Some(access.caller.id))])
+        })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -80,9 +80,10 @@ fn routes() -> Vec<Route> {
 
 /// Routes whose object is not a user, with their own tests: the share
 /// matrix below, and the caller's own account (auth.rs), which the caller
-/// reaches only through their own token. C1's and C2's routes are
+/// reaches only through their own token, and the events feed (admins
+/// only: events.rs). C1's and C2's routes are
 /// [`c_routes`], in the second matrix below.
-const COVERED_ELSEWHERE: [(&str, &str); 9] = [
+const COVERED_ELSEWHERE: [(&str, &str); 10] = [
     ("post", "/api/v1/shares/"),
     ("put", "/api/v1/shares/{share_id}"),
     ("delete", "/api/v1/shares/{share_id}"),
@@ -92,6 +93,8 @@ const COVERED_ELSEWHERE: [(&str, &str); 9] = [
     ("put", "/api/v1/auth/password"),
     ("delete", "/api/v1/auth/me"),
     ("get", "/api/v1/auth/me"),
+    // Admins only, whoever the events are about: events.rs.
+    ("get", "/api/v1/events"),
 ];
 
 const PUBLIC: [(&str, &str); 2] = [("get", "/healthz"), ("get", "/readyz")];

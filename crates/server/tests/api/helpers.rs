@@ -37,6 +37,10 @@ pub struct TestApp {
     pub client: Client,
     pub pool: Pool,
     pub config: server::Config,
+    /// The event relay, when the config names a NATS server; stopped
+    /// before the database goes. Held for its Drop.
+    #[allow(dead_code)]
+    pub relay: Option<server::relay::Relay>,
     // Held for its Drop, which drops the database; declared last so it
     // goes after the pool.
     pub db: TestDb,
@@ -85,7 +89,7 @@ impl TestApp {
             .pool_idle_timeout(Duration::from_secs(2))
             .build()
             .unwrap();
-        TestApp { address, metrics_port, client, pool: running.pool, config, db }
+        TestApp { address, metrics_port, client, pool: running.pool, config, relay: running.relay, db }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -133,6 +137,15 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::OK, "sign in {email}");
         let token = body(res).await["access_token"].as_str().unwrap().to_owned();
         Account { id, token }
+    }
+
+    /// Registers `email`, makes it an admin (as the operator does) and
+    /// signs in.
+    pub async fn admin(&self, email: &str) -> Account {
+        let account = self.account(email).await;
+        let id: domain::UserId = account.id.parse().unwrap();
+        self.pool.get().unwrap().run(|c| persistence::users::set_admin(c, id, true)).unwrap();
+        account
     }
 
     /// Creates a managed user of `manager`; returns its id.
