@@ -13,6 +13,8 @@
 #   BENCH_AFTER=path/to/steward    default: target/release/steward (built)
 #   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNS=32
 #   BENCH_LOG_ROWS=10000000        entries for the plan check (0: skip)
+#   BENCH_SCENARIOS="get grantee_trace"  add `list` (a manager's GET /users/,
+#                                  which leaves no entry) for issue 15's bar
 #   BENCH_RESULTS=bench/results/issue-13.md
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +25,7 @@ SECS=${BENCH_SECONDS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-32}
 LOG_ROWS=${BENCH_LOG_ROWS:-10000000}
+SCENARIOS=${BENCH_SCENARIOS:-get grantee_trace}
 RESULTS=${BENCH_RESULTS:-$BENCH/results/issue-13.md}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
 STAMP=$(date +%Y%m%d%H%M%S)
@@ -128,7 +131,7 @@ DATA_AFTER=$(seed 18182)
 declare -A SUM=()
 ROWS=""
 for r in $(seq 1 "$ROUNDS"); do
-  for scenario in get grantee_trace; do
+  for scenario in $SCENARIOS; do
     # Alternate which build goes first, so a drift of the machine falls
     # on both alike.
     order="before after"
@@ -185,7 +188,7 @@ fi
   echo "| --- | --- | --- | --- |"
   printf '%s' "$ROWS"
   echo
-  for scenario in get grantee_trace; do
+  for scenario in $SCENARIOS; do
     awk -v s="$scenario" -v b="${SUM[$scenario-before]}" -v a="${SUM[$scenario-after]}" -v n="$ROUNDS" \
       'BEGIN {printf "- %s: before %.0f req/s, after %.0f req/s (means of %d): after/before = %.3f\n", s, b / n, a / n, n, a / b}'
   done

@@ -48,16 +48,29 @@ pub fn standing(
         .first(conn)
         .optional()?;
     let Some((subject, grant, by_caller)) = row else { return Ok(None) };
-    let subject = User::from(subject);
-    let managers = Managers { any: subject.managed, caller: by_caller };
-    let grant = grant
-        .map(|(scopes, expires_at)| {
-            let scopes = ScopeSet::from_storage(&scopes)
-                .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?;
-            Ok::<_, StoreError>(Grant { grantee: caller, scopes, expires_at: expires_at.map(|t| t.0) })
-        })
-        .transpose()?;
-    Ok(Some(Standing { subject, managers, grant }))
+    Standing::of(caller, subject, grant, by_caller).map(Some)
+}
+
+impl Standing {
+    /// From the columns a standing is read as: the subject's row, the
+    /// caller's live grant on it, whether the caller manages it.
+    fn of(
+        caller: UserId,
+        subject: UserRow,
+        grant: Option<GrantColumns>,
+        by_caller: bool,
+    ) -> Result<Standing, StoreError> {
+        let subject = User::from(subject);
+        let managers = Managers { any: subject.managed, caller: by_caller };
+        let grant = grant
+            .map(|(scopes, expires_at)| {
+                let scopes = ScopeSet::from_storage(&scopes)
+                    .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?;
+                Ok::<_, StoreError>(Grant { grantee: caller, scopes, expires_at: expires_at.map(|t| t.0) })
+            })
+            .transpose()?;
+        Ok(Standing { subject, managers, grant })
+    }
 }
 
 /// The `EXISTS` of [`caller_manages`].
@@ -170,14 +183,6 @@ pub fn authenticate_with_standing(
     let Some((id, email, first_name, last_name, admin, registered_at)) = subject_row else {
         return Ok(Some((live, None)));
     };
-    let subject = User::from(UserRow { id, email, first_name, last_name, admin, registered_at });
-    let managers = Managers { any: subject.managed, caller: by_caller };
-    let grant = grant
-        .map(|(scopes, expires_at)| {
-            let scopes = ScopeSet::from_storage(&scopes)
-                .map_err(|_| StoreError::Corrupt("a share holds unknown scopes".into()))?;
-            Ok::<_, StoreError>(Grant { grantee: caller, scopes, expires_at: expires_at.map(|t| t.0) })
-        })
-        .transpose()?;
-    Ok(Some((live, Some(Standing { subject, managers, grant }))))
+    let subject = UserRow { id, email, first_name, last_name, admin, registered_at };
+    Ok(Some((live, Some(Standing::of(caller, subject, grant, by_caller)?))))
 }
