@@ -60,6 +60,7 @@ struct PoolCollector {
     idle: IntGauge,
     max: IntGauge,
     statements: prometheus::IntCounter,
+    argon2: prometheus::IntCounter,
 }
 
 impl PoolCollector {
@@ -70,13 +71,22 @@ impl PoolCollector {
             idle: IntGauge::new("steward_db_pool_idle_connections", "Idle database connections")?,
             max: IntGauge::new("steward_db_pool_max_connections", "The pool's configured size")?,
             statements: IntCounter::new("steward_db_statements_total", "SQL statements run")?,
+            argon2: IntCounter::new(
+                "steward_argon2_runs_total",
+                "Argon2id hashes and verifications this process started",
+            )?,
         })
     }
 }
 
 impl Collector for PoolCollector {
     fn desc(&self) -> Vec<&Desc> {
-        [&self.size, &self.idle, &self.max].into_iter().flat_map(|g| g.desc()).chain(self.statements.desc()).collect()
+        [&self.size, &self.idle, &self.max]
+            .into_iter()
+            .flat_map(|g| g.desc())
+            .chain(self.statements.desc())
+            .chain(self.argon2.desc())
+            .collect()
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
@@ -87,10 +97,13 @@ impl Collector for PoolCollector {
         let total = self.pool.statement_count();
         let seen = self.statements.get();
         self.statements.inc_by(total.saturating_sub(seen));
+        let runs = crate::auth::argon2_runs();
+        self.argon2.inc_by(runs.saturating_sub(self.argon2.get()));
         [&self.size, &self.idle, &self.max]
             .into_iter()
             .flat_map(|g| g.collect())
             .chain(self.statements.collect())
+            .chain(self.argon2.collect())
             .collect()
     }
 }

@@ -84,8 +84,19 @@ fn hasher(jobs: &Mutex<mpsc::Receiver<Job>>, queued: &AtomicUsize) {
     }
 }
 
+/// Argon2id runs (hashes and verifications) this process has started on
+/// its hashers: `steward_argon2_runs_total`, so an operator sees what
+/// sign-ins cost, and a test that a sign-in with a code costs one.
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many Argon2id runs this process has started (see [`RUNS`]).
+pub fn runs() -> u64 {
+    RUNS.load(Ordering::Relaxed)
+}
+
 /// Runs `f` on a hasher, in turn with the other hashes.
 async fn in_turn<T: Send + 'static>(f: impl FnOnce(&mut Blocks) -> T + Send + 'static) -> Result<T, ApiError> {
+    RUNS.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |blocks| {
         let _ = tx.send(f(blocks));

@@ -510,3 +510,74 @@ async fn the_secret_and_codes_never_reach_a_log() {
         assert!(!alone, "a log holds the code {leak}");
     }
 }
+
+/// Sign-in with a code costs one Argon2id run, as one without: read from
+/// `steward_argon2_runs_total` of a process of its own (the hashers are
+/// the process's, so other tests' sign-ins must not count).
+#[actix_rt::test]
+async fn a_sign_in_with_a_code_costs_one_argon2_run_like_one_without() {
+    let proc = crate::operations::Process::start(&[("JWT_SECRET", SECRET)]);
+    let client = reqwest::Client::new();
+    let runs = || {
+        let (client, url) = (client.clone(), proc.url("/metrics"));
+        async move {
+            let text = client.get(url).send().await.unwrap().text().await.unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("steward_argon2_runs_total "))
+                .expect("the metric is served")
+                .trim()
+                .parse::<u64>()
+                .unwrap()
+        }
+    };
+    let sign_in = |email: &'static str, otp: Option<String>| {
+        let (client, url) = (client.clone(), proc.url("/api/v1/auth/token"));
+        async move {
+            let mut form = vec![("username", email.to_owned()), ("password", PASSWORD.to_owned())];
+            if let Some(otp) = otp {
+                form.push(("otp", otp));
+            }
+            client.post(url).form(&form).send().await.unwrap()
+        }
+    };
+    for email in ["ada@example.org", "bob@example.org"] {
+        let res = client
+            .post(proc.url("/api/v1/auth/register"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    early_in_a_step().await;
+    let token = body(sign_in("ada@example.org", None).await).await["access_token"].as_str().unwrap().to_owned();
+    let res = client
+        .post(proc.url("/api/v1/auth/mfa/totp"))
+        .bearer_auth(&token)
+        .json(&json!({"password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let secret = TotpSecret::from_base32(body(res).await["secret"].as_str().unwrap()).unwrap();
+    let res = client
+        .post(proc.url("/api/v1/auth/mfa/totp/confirm"))
+        .bearer_auth(&token)
+        .json(&json!({"code": code(&secret, -1)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let cases = [
+        ("bob@example.org", None, 200, "no factor"),
+        ("ada@example.org", Some(code(&secret, 0)), 200, "the right code"),
+        ("ada@example.org", Some("000000".to_owned()), 401, "a wrong code"),
+        ("ada@example.org", None, 401, "no code"),
+    ];
+    for (email, otp, want, why) in cases {
+        let before = runs().await;
+        let res = sign_in(email, otp).await;
+        assert_eq!(res.status().as_u16(), want, "{why}");
+        assert_eq!(runs().await - before, 1, "{why}: one Argon2id run");
+    }
+}
