@@ -29,6 +29,7 @@
 //! listings the contract leaves off the log ([`On::listing`]). On SQLite,
 //! writers take turns in the process (see [`Db::write`]).
 
+use std::cell::RefCell;
 use std::time::Instant;
 
 use actix_web::web;
@@ -37,6 +38,8 @@ use domain::access::{self, InvitationRole, Relation, ShareRole};
 use domain::access_log::{self as log, Action, Via};
 use domain::{Invitation, InvitationId, Scope, SessionId, Share, ShareId, User, UserId};
 use persistence::access_log::NewEntry;
+use persistence::events::NewEvent;
+use persistence::trail::Trail;
 use persistence::{sessions, AnyConnection};
 
 use crate::error::Resource;
@@ -151,7 +154,7 @@ impl On {
 }
 
 /// What was decided, for the handler's closure to act on.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Access {
     /// The signed-in account.
     pub caller: User,
@@ -168,6 +171,20 @@ pub struct Access {
     pub invitation: Option<(Invitation, InvitationRole)>,
     /// The request's time: what expiry is judged at.
     pub now: DateTime<Utc>,
+    /// A write's access-log entry, until it is written: by the change's
+    /// [`Access::trail`] (in the change's own statement, see
+    /// `persistence::trail`), or else by the helper after the closure.
+    entry: RefCell<Option<NewEntry>>,
+}
+
+impl Access {
+    /// The trail of this request's change: `events`, at the request's time,
+    /// and the access-log entry, which goes with the first trail taken.
+    /// For a store function that writes it in the change's statement, or
+    /// for [`crate::events::emit`].
+    pub fn trail(&self, events: impl IntoIterator<Item = NewEvent>) -> Trail {
+        Trail { events: events.into_iter().collect(), at: self.now, entry: self.entry.take() }
+    }
 }
 
 impl Access {
@@ -191,6 +208,7 @@ impl Access {
             share,
             invitation: None,
             now,
+            entry: RefCell::new(None),
         };
         match on {
             On::Caller => Ok(access(caller.clone(), Relation::Itself, None)),
@@ -255,7 +273,7 @@ fn entry_of(on: On, access: &Access) -> Option<NewEntry> {
 /// Fail closed: a request whose entry cannot be written is not served
 /// (503, and a write rolls back). The subject deleted meanwhile is the
 /// acted-on resource's 404.
-fn unrecorded(e: persistence::StoreError) -> ApiError {
+pub(crate) fn unrecorded(e: persistence::StoreError) -> ApiError {
     use persistence::StoreError;
     match e {
         StoreError::NotFound => ApiError::Vanished,
@@ -332,6 +350,11 @@ impl Db {
             let ends = (live.expires_at, live.second_factor);
             let input = input?;
             let access = Access::of(c, live.user, session, on, now, fetched)?;
+            // A write's entry is taken by its change's trail, if it has
+            // one, and so written in the change's statement.
+            if write {
+                access.entry.replace(entry_of(on, &access));
+            }
             // A row gone meanwhile (the subject, deleted by someone else)
             // is the acted-on resource's 404, for the entry too.
             let vanished = |e| match e {
@@ -339,12 +362,15 @@ impl Db {
                 other => other,
             };
             let done = act(c, &access, input).map_err(vanished)?;
-            let mut entry = entry_of(on, &access);
-            // A write's entry commits with the write.
-            if let Some(entry) = entry.take_if(|_| write) {
-                persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
+            if write {
+                // A write's entry commits with the write: here, unless
+                // its trail took it.
+                if let Some(entry) = access.entry.take() {
+                    persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
+                }
+                return Ok((done, ends, None));
             }
-            Ok((done, ends, entry))
+            Ok((done, ends, entry_of(on, &access)))
         };
         let writer = if write { self.writer.clone() } else { None };
         let (done, (session_ends, factor), read_entry) = self

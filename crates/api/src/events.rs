@@ -1,14 +1,15 @@
 //! C4: the events a change appends, in its own transaction (the write
-//! closures of [`Db::write_as`](crate::Db::write_as) and
-//! [`Db::write`](crate::Db::write) call [`emit`]). `data` is the response
-//! DTO after the change, serialised here.
+//! closures of [`Db::write_as`](crate::Db::write_as) call [`emit`], or hand
+//! [`Access::trail`] to a store function that writes it in the change's
+//! own statement). `data` is the response DTO after the change, serialised
+//! here.
 
-use chrono::{DateTime, Utc};
 use domain::{EventType, UserId};
 use persistence::events::NewEvent;
 use persistence::AnyConnection;
 use serde::Serialize;
 
+use crate::act::{unrecorded, Access};
 use crate::ApiError;
 
 /// An event about `user` by `actor`, carrying `data` as JSON.
@@ -23,12 +24,16 @@ pub fn deleted(kind: EventType, user: UserId, actor: Option<UserId>) -> NewEvent
     NewEvent { kind, user, actor, data: "{}".to_owned() }
 }
 
-/// Appends `events` on the change's connection, at the change's time.
+/// Appends `events` on the change's connection, at the change's time,
+/// with the request's access-log entry if no trail has taken it yet: one
+/// statement for both (see `persistence::trail`). An entry that cannot be
+/// written fails the request closed (503), as the helper's own would.
 pub fn emit(
     c: &mut AnyConnection,
-    now: DateTime<Utc>,
+    access: &Access,
     events: impl IntoIterator<Item = NewEvent>,
 ) -> Result<(), ApiError> {
-    let events: Vec<NewEvent> = events.into_iter().collect();
-    Ok(persistence::events::append(c, &events, now)?)
+    let trail = access.trail(events);
+    let logged = trail.entry.is_some();
+    persistence::trail::append(c, &trail).map_err(|e| if logged { unrecorded(e) } else { e.into() })
 }

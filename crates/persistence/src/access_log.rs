@@ -83,6 +83,28 @@ pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreErr
     Ok(())
 }
 
+/// The `VALUES` tuples of `entries`, for a statement that inserts them
+/// among other things (see [`crate::trail`]), in the column order
+/// `(id, user_id, at, actor_id, actor_display_name, action, scope, via)`.
+pub(crate) fn values(mut q: crate::trail::Ctes, entries: &[NewEntry]) -> crate::trail::Ctes {
+    use crate::types::{Id, Ts};
+    use diesel::sql_types::{Nullable, Text};
+    for (i, row) in entries.iter().map(NewEntry::row).enumerate() {
+        let tuple = q.tuple(8);
+        q = q.sql(if i == 0 { "" } else { ", " }).sql(&tuple).query(|b| {
+            b.bind::<Id, _>(row.id)
+                .bind::<Id, _>(row.user_id)
+                .bind::<Ts, _>(row.at)
+                .bind::<Nullable<Id>, _>(row.actor_id)
+                .bind::<Text, _>(row.actor_display_name)
+                .bind::<Text, _>(row.action)
+                .bind::<Nullable<Text>, _>(row.scope)
+                .bind::<Text, _>(row.via)
+        });
+    }
+    q
+}
+
 /// Records reads' entries, many in one statement, which is its own
 /// transaction. On PostgreSQL that transaction commits without waiting for
 /// the disk (`synchronous_commit` off for it alone): a crash of the
@@ -94,49 +116,23 @@ pub fn record_reads(conn: &mut AnyConnection, entries: &[NewEntry]) -> Result<()
     if entries.is_empty() {
         return Ok(());
     }
-    let rows: Vec<EntryRow> = entries.iter().map(NewEntry::row).collect();
     match conn {
         // One statement, one round trip, its own transaction: the
         // setting lasts to the end of the transaction, which is this
         // statement, and its commit reads it.
         AnyConnection::Postgres(c) => {
-            use crate::types::{Id, Ts};
-            use diesel::sql_types::{Nullable, Text};
-            let mut q = diesel::sql_query(
+            let q = crate::trail::Ctes::new(
                 "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) \
                  INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via) \
                  SELECT v.* FROM async, (VALUES ",
-            )
-            .into_boxed::<diesel::pg::Pg>();
-            for (i, row) in rows.into_iter().enumerate() {
-                let n = i * 8;
-                let sep = if i == 0 { "" } else { ", " };
-                q = q
-                    .sql(format!(
-                        "{sep}(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6,
-                        n + 7,
-                        n + 8
-                    ))
-                    .bind::<Id, _>(row.id)
-                    .bind::<Id, _>(row.user_id)
-                    .bind::<Ts, _>(row.at)
-                    .bind::<Nullable<Id>, _>(row.actor_id)
-                    .bind::<Text, _>(row.actor_display_name)
-                    .bind::<Text, _>(row.action)
-                    .bind::<Nullable<Text>, _>(row.scope)
-                    .bind::<Text, _>(row.via);
-            }
-            q.sql(") AS v").execute(c)?;
+                0,
+            );
+            values(q, entries).finish(") AS v").execute(c)?;
             Ok(())
         }
         // One multi-row statement: atomic on its own.
         AnyConnection::Sqlite(c) => {
+            let rows: Vec<EntryRow> = entries.iter().map(NewEntry::row).collect();
             diesel::insert_into(access_log::table).values(&rows).execute(c)?;
             Ok(())
         }

@@ -83,14 +83,8 @@ fn event_of(row: EventRow) -> Result<Event, StoreError> {
     })
 }
 
-/// Appends `new` at `at`, in the caller's transaction: one statement for
-/// all of them. Nothing to do for none.
-pub fn append(conn: &mut AnyConnection, new: &[NewEvent], at: DateTime<Utc>) -> Result<(), StoreError> {
-    if new.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<NewEventRow<'_>> = new
-        .iter()
+fn rows(new: &[NewEvent], at: DateTime<Utc>) -> Vec<NewEventRow<'_>> {
+    new.iter()
         .map(|e| NewEventRow {
             id: EventId::new().into(),
             kind: e.kind.as_str(),
@@ -99,7 +93,37 @@ pub fn append(conn: &mut AnyConnection, new: &[NewEvent], at: DateTime<Utc>) -> 
             actor_id: e.actor.map(DbId::from),
             data: &e.data,
         })
-        .collect();
+        .collect()
+}
+
+/// The `VALUES` tuples of `new` at `at`, for a statement that inserts
+/// them among other things (see [`crate::trail`]), in the column order
+/// `(id, type, at, user_id, actor_id, data)`.
+pub(crate) fn values(mut q: crate::trail::Ctes, new: &[NewEvent], at: DateTime<Utc>) -> crate::trail::Ctes {
+    use crate::types::{Id, Ts};
+    use diesel::sql_types::{Nullable, Text};
+    for (i, row) in rows(new, at).into_iter().enumerate() {
+        let tuple = q.tuple(6);
+        q = q.sql(if i == 0 { "" } else { ", " }).sql(&tuple).query(|b| {
+            b.bind::<Id, _>(row.id)
+                .bind::<Text, _>(row.kind.to_owned())
+                .bind::<Ts, _>(row.at)
+                .bind::<Id, _>(row.user_id)
+                .bind::<Nullable<Id>, _>(row.actor_id)
+                .bind::<Text, _>(row.data.to_owned())
+        });
+    }
+    q
+}
+
+/// Appends `new` at `at`, in the caller's transaction: one statement for
+/// all of them. Nothing to do for none. (A change with an access-log
+/// entry too appends both with [`crate::trail::append`].)
+pub fn append(conn: &mut AnyConnection, new: &[NewEvent], at: DateTime<Utc>) -> Result<(), StoreError> {
+    if new.is_empty() {
+        return Ok(());
+    }
+    let rows = rows(new, at);
     // SQLite's multi-row insert in Diesel is not offered on the
     // MultiConnection: one row at a time there (writers take turns anyway).
     match conn {

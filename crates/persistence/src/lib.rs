@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod shares;
 pub mod throttle;
 mod tls;
+pub mod trail;
 pub mod types;
 pub mod users;
 

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use domain::{Email, PersonName, User, UserId};
 
 use crate::schema::users;
+use crate::trail::{Ctes, Trail};
 use crate::types::{DbId, DbTime};
 use crate::{AnyConnection, StoreError};
 
@@ -103,14 +104,15 @@ pub fn create_account(conn: &mut AnyConnection, new: &NewAccount<'_>, at: DateTi
 }
 
 /// Creates a user managed by `manager` (its first manager, since `at`): no
-/// e-mail, no password, never admin. Two statements; run it in a
-/// transaction.
+/// e-mail, no password, never admin; with the [`Trail`] that `trail` makes
+/// of it. Several statements on SQLite; run it in a transaction.
 pub fn create_managed(
     conn: &mut AnyConnection,
     manager: UserId,
     first_name: &PersonName,
     last_name: Option<&PersonName>,
     at: DateTime<Utc>,
+    trail: impl FnOnce(&User) -> Trail,
 ) -> Result<User, StoreError> {
     let row = NewUserRow {
         id: UserId::new().into(),
@@ -123,10 +125,11 @@ pub fn create_managed(
         registered_at: at.into(),
     };
     match conn {
-        // One round trip for both rows (a data-modifying CTE): the create
-        // scenario's throughput fell by a quarter when a managed user took
-        // two inserts instead of one. SQLite has no such CTE: two there.
+        // One round trip for the user, its manager and the trail (a
+        // data-modifying CTE): the create scenario's throughput fell by a
+        // quarter when a managed user took two inserts instead of one.
         AnyConnection::Postgres(c) => {
+            use crate::types::{Id, Ts};
             use diesel::sql_types::{Nullable, Text};
             let user = User {
                 id: row.id.into(),
@@ -137,30 +140,39 @@ pub fn create_managed(
                 managed: true,
                 registered_at: row.registered_at.0,
             };
-            diesel::sql_query(CREATE_MANAGED)
-                .bind::<crate::types::Id, _>(row.id)
-                .bind::<Text, _>(first_name.as_str())
-                .bind::<Nullable<Text>, _>(row.last_name)
-                .bind::<crate::types::Ts, _>(row.registered_at)
-                .bind::<crate::types::Id, _>(DbId::from(manager))
+            let trail = trail(&user);
+            let last_name = row.last_name.map(str::to_owned);
+            let first_name = first_name.as_str().to_owned();
+            Ctes::new(CREATE_MANAGED, 5)
+                .query(|q| {
+                    q.bind::<Id, _>(row.id)
+                        .bind::<Text, _>(first_name)
+                        .bind::<Nullable<Text>, _>(last_name)
+                        .bind::<Ts, _>(row.registered_at)
+                        .bind::<Id, _>(DbId::from(manager))
+                })
+                .trail(&trail)
+                .finish("SELECT 1")
                 .execute(c)?;
             Ok(user)
         }
         AnyConnection::Sqlite(_) => {
             let user = insert(conn, row)?;
             crate::managers::add(conn, user.id, manager, at)?;
+            crate::trail::append_each(conn, &trail(&user))?;
             Ok(user)
         }
     }
 }
 
-/// A managed user and its first manager, since its registration, in one
-/// statement (PostgreSQL).
+/// A managed user and its first manager, since its registration
+/// (PostgreSQL); the trail's parts follow.
 const CREATE_MANAGED: &str = "\
 WITH created AS (
     INSERT INTO users (id, first_name, last_name, admin, registered_at) VALUES ($1, $2, $3, false, $4) RETURNING id
-)
-INSERT INTO user_managers (user_id, manager_id, since) SELECT id, $5, $4 FROM created";
+), managed AS (
+    INSERT INTO user_managers (user_id, manager_id, since) SELECT id, $5, $4 FROM created
+)";
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
     let row = users::table.find(DbId::from(id)).select(UserRow::as_select()).first(conn).optional()?;
@@ -216,13 +228,23 @@ pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<Use
 /// run it in a transaction (the API's write hop is one), so the answer is
 /// the row this change made.
 pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges) -> Result<User, StoreError> {
-    if changes.first_name.is_some() || changes.last_name.is_some() {
-        let n = diesel::update(users::table.find(DbId::from(id))).set(changes).execute(conn)?;
-        if n == 0 {
-            return Err(StoreError::NotFound);
+    if changes.first_name.is_none() && changes.last_name.is_none() {
+        return find(conn, id)?.ok_or(StoreError::NotFound);
+    }
+    let update = diesel::update(users::table.find(DbId::from(id))).set(changes);
+    match conn {
+        // The row as changed, in the same round trip.
+        AnyConnection::Postgres(c) => {
+            let row = update.returning(UserRow::as_select()).get_result(c).optional()?;
+            row.map(User::from).ok_or(StoreError::NotFound)
+        }
+        AnyConnection::Sqlite(_) => {
+            if update.execute(conn)? == 0 {
+                return Err(StoreError::NotFound);
+            }
+            find(conn, id)?.ok_or(StoreError::NotFound)
         }
     }
-    find(conn, id)?.ok_or(StoreError::NotFound)
 }
 
 /// Deletes a user and everything that names them (through the foreign
@@ -241,17 +263,45 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     crate::events::erase(conn, &[id])
 }
 
-/// [`delete`] of a user that is still managed: `NotFound` when it is not
-/// (any more). On PostgreSQL a delete that waited on the row of a user
-/// being claimed (C2) would otherwise go on and delete the account it has
-/// just become; this way it finds an account and answers 404.
-pub fn delete_managed(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
-    let n = diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute(conn)?;
+/// [`delete`] of a user that is still managed, with its [`Trail`]:
+/// `NotFound` when it is not (any more). On PostgreSQL a delete that
+/// waited on the row of a user being claimed (C2) would otherwise go on
+/// and delete the account it has just become; this way it finds an account
+/// and answers 404. One statement on PostgreSQL (the deletion, the
+/// erasure and the trail); run it in a transaction.
+pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Result<(), StoreError> {
+    let n = match conn {
+        AnyConnection::Postgres(c) => Ctes::new(DELETE_MANAGED, 1)
+            .query(|q| q.bind::<crate::types::Id, _>(DbId::from(id)))
+            .trail(trail)
+            .finish("SELECT id FROM gone")
+            .execute(c)?,
+        AnyConnection::Sqlite(_) => {
+            let n = diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute(conn)?;
+            if n == 1 {
+                crate::events::erase(conn, &[id])?;
+                crate::trail::append_each(conn, trail)?;
+            }
+            n
+        }
+    };
+    // The trail written with no user deleted goes with the rollback.
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    crate::events::erase(conn, &[id])
+    Ok(())
 }
+
+/// A managed user's deletion and the erasure of its events' data
+/// (PostgreSQL; [`crate::events::erase`]'s rule). The erasure's snapshot
+/// is the statement's: the trail's `user.deleted`, inserted beside it, is
+/// not among what it blanks (its data is `{}` anyway).
+const DELETE_MANAGED: &str = "\
+WITH gone AS (
+    DELETE FROM users WHERE id = $1 AND email IS NULL RETURNING id
+), erased AS (
+    UPDATE events SET data = '{}' WHERE user_id IN (SELECT id FROM gone) AND data <> '{}'
+)";
 
 /// What an account's deletion did, for its events.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -134,7 +134,10 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     )
     .unwrap();
     let coach = users::find_account_by_email(conn, "user7@example.org").unwrap().unwrap().0;
-    let kid = users::create_managed(conn, ada.id, &PersonName::parse("Kim").unwrap(), None, now()).unwrap();
+    let kid = users::create_managed(conn, ada.id, &PersonName::parse("Kim").unwrap(), None, now(), |_| {
+        persistence::trail::Trail::none()
+    })
+    .unwrap();
     let session = sessions::create(conn, ada.id, now(), now() + Duration::days(1)).unwrap();
     let share = shares::create(conn, kid.id, coach.id, ScopeSet::ALL, None, now()).unwrap();
     let new = NewActivity {
@@ -229,7 +232,10 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("invitations::accept", scanned_by(cn, ob, |c| invitations::accept(c, accepted.id, other, t)));
     check("managers::add", scanned_by(cn, ob, |c| persistence::managers::add(c, k, co, t)));
     check("managers::remove", scanned_by(cn, ob, |c| persistence::managers::remove(c, k, co)));
-    let kai = users::create_managed(cn, a, &PersonName::parse("Kai").unwrap(), None, t).unwrap();
+    let kai = users::create_managed(cn, a, &PersonName::parse("Kai").unwrap(), None, t, |_| {
+        persistence::trail::Trail::none()
+    })
+    .unwrap();
     persistence::managers::add(cn, kai.id, co, t).unwrap();
     shares::create(cn, kai.id, co, ScopeSet::ALL, None, t).unwrap();
     let week = t + Duration::days(7);
@@ -272,8 +278,14 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     let old = t - Duration::seconds(19_000);
     check("events::purge", scanned_by(cn, ob, |c| persistence::events::purge(c, old, false)));
     check("events::purge published", scanned_by(cn, ob, |c| persistence::events::purge(c, old, true)));
-    let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t).unwrap();
-    check("users::delete_managed (cascades)", scanned_by(cn, ob, |c| users::delete_managed(c, kit.id)));
+    let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t, |_| {
+        persistence::trail::Trail::none()
+    })
+    .unwrap();
+    check(
+        "users::delete_managed (cascades)",
+        scanned_by(cn, ob, |c| users::delete_managed(c, kit.id, &persistence::trail::Trail::none())),
+    );
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));
     check("users::delete_account (cascades)", scanned_by(cn, ob, |c| users::delete_account(c, a)));
     assert!(failures.is_empty(), "sequential scans of large tables:\n{}", failures.join("\n"));

@@ -52,7 +52,10 @@ fn account(conn: &mut AnyConnection, email: &str) -> domain::User {
 }
 
 fn managed(conn: &mut AnyConnection, manager: UserId, first: &str) -> domain::User {
-    users::create_managed(conn, manager, &PersonName::parse(first).unwrap(), None, now()).expect("create managed")
+    users::create_managed(conn, manager, &PersonName::parse(first).unwrap(), None, now(), |_| {
+        persistence::trail::Trail::none()
+    })
+    .expect("create managed")
 }
 
 on_both_backends! {
@@ -116,7 +119,7 @@ on_both_backends! {
     };
     name_changes_skip_clear_and_set: |conn| {
         let boss = account(conn, "boss@example.org");
-        let kid = users::create_managed(conn, boss.id, &PersonName::parse("Kim").unwrap(), Some(&PersonName::parse("Lee").unwrap()), now()).unwrap();
+        let kid = users::create_managed(conn, boss.id, &PersonName::parse("Kim").unwrap(), Some(&PersonName::parse("Lee").unwrap()), now(), |_| persistence::trail::Trail::none()).unwrap();
         let same = users::update_names(conn, kid.id, &NameChanges::default()).unwrap();
         assert_eq!(same, kid, "no change leaves the user as it was");
         let cleared = users::update_names(conn, kid.id, &NameChanges { first_name: None, last_name: Some(None) }).unwrap();

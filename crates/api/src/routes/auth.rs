@@ -275,7 +275,7 @@ pub async fn delete_me(
                 done.removed.iter().map(|u| deleted(EventType::UserDeleted, *u, Some(me))).chain(
                     done.left.iter().map(|(u, since)| event(EventType::ManagerLeft, *u, Some(me), &left(*since))),
                 );
-            emit(c, access.now, events)
+            emit(c, access, events)
         })
         .await?;
     auth::cancel_refresh(&req);

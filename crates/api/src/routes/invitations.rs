@@ -74,7 +74,7 @@ pub async fn accept_invitation(
             };
             invitations::accept(c, invitation.id, access.caller.id, access.now)?;
             let joined = Manager::new(&access.caller, access.now);
-            emit(c, access.now, [event(EventType::ManagerJoined, access.subject.id, Some(access.caller.id), &joined)])?;
+            emit(c, access, [event(EventType::ManagerJoined, access.subject.id, Some(access.caller.id), &joined)])?;
             Ok(access.subject.clone())
         })
         .await?;

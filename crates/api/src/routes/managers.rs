@@ -103,7 +103,7 @@ pub async fn invite_manager(
                 invitee.display_name(),
                 access.caller.display_name(),
             );
-            emit(c, access.now, [event(EventType::ManagerInvited, user, Some(access.caller.id), &body)])?;
+            emit(c, access, [event(EventType::ManagerInvited, user, Some(access.caller.id), &body)])?;
             Ok(body)
         })
         .await?;
@@ -159,7 +159,7 @@ pub async fn leave_managers(
             })?;
             managers::remove(c, user, me)?;
             let gone = Manager::new(&access.caller, *since);
-            emit(c, access.now, [event(EventType::ManagerLeft, user, Some(me), &gone)])
+            emit(c, access, [event(EventType::ManagerLeft, user, Some(me), &gone)])
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -71,7 +71,7 @@ pub async fn create_share(
             }
             let share = shares::create(c, subject, grantee.id, new.scopes, new.expires_at, access.now)?;
             let body = respond(c, vec![share])?.remove(0);
-            emit(c, access.now, [event(EventType::ShareCreated, subject, Some(access.caller.id), &body)])?;
+            emit(c, access, [event(EventType::ShareCreated, subject, Some(access.caller.id), &body)])?;
             Ok(body)
         })
         .await?;
@@ -142,7 +142,7 @@ pub async fn update_share(
                 };
                 let updated = shares::update(c, share.id, change.scopes, change.expires_at)?;
                 let body = respond(c, vec![updated])?.remove(0);
-                emit(c, access.now, [event(EventType::ShareUpdated, share.subject, Some(access.caller.id), &body)])?;
+                emit(c, access, [event(EventType::ShareUpdated, share.subject, Some(access.caller.id), &body)])?;
                 Ok(body)
             },
         )
@@ -177,7 +177,7 @@ pub async fn delete_share(
             // The share as it was, named while its people are still there.
             let was = respond(c, vec![share.clone()])?.remove(0);
             shares::delete(c, share.id)?;
-            emit(c, access.now, [event(EventType::ShareDeleted, share.subject, Some(access.caller.id), &was)])
+            emit(c, access, [event(EventType::ShareDeleted, share.subject, Some(access.caller.id), &was)])
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,7 +3,7 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, HttpRequest, HttpResponse};
-use domain::{access, EventType};
+use domain::{access, EventType, User};
 use persistence::shares;
 use persistence::users::{self, NameChanges};
 
@@ -81,11 +81,12 @@ pub async fn create_managed_user(
     let user = state
         .db
         .write_as(&caller, body.into_inner(), On::Caller, |c, access, new: ManagedUserCreate| {
-            let user = users::create_managed(c, access.caller.id, &new.first_name, new.last_name.as_ref(), access.now)?;
-            let created =
-                events::event(EventType::UserCreated, user.id, Some(access.caller.id), &UserResponse::from(&user));
-            emit(c, access.now, [created])?;
-            Ok(user)
+            let me = access.caller.id;
+            // The user, its manager and its event in one statement.
+            let trail = |user: &User| {
+                access.trail([events::event(EventType::UserCreated, user.id, Some(me), &UserResponse::from(user))])
+            };
+            Ok(users::create_managed(c, me, &new.first_name, new.last_name.as_ref(), access.now, trail)?)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -149,7 +150,7 @@ pub async fn update_managed_user(
             let user = users::update_names(c, access.subject.id, &changes)?;
             let updated =
                 events::event(EventType::UserUpdated, user.id, Some(access.caller.id), &UserResponse::from(&user));
-            emit(c, access.now, [updated])?;
+            emit(c, access, [updated])?;
             Ok(user)
         })
         .await?;
@@ -182,8 +183,9 @@ pub async fn delete_managed_user(
         .db
         .write_as(&caller, Ok(()), on, |c, access, ()| {
             let user = access.subject.id;
-            users::delete_managed(c, user)?;
-            emit(c, access.now, [deleted(EventType::UserDeleted, user, Some(access.caller.id))])
+            // The deletion, the erasure and the event in one statement.
+            let trail = access.trail([deleted(EventType::UserDeleted, user, Some(access.caller.id))]);
+            Ok(users::delete_managed(c, user, &trail)?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

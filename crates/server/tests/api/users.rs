@@ -192,7 +192,9 @@ fn add_managed(app: &crate::helpers::TestApp, manager: domain::UserId, n: usize)
     conn.run(|c| {
         persistence::transaction(c, |c| {
             for _ in 0..n {
-                persistence::users::create_managed(c, manager, &name, None, persistence::now())?;
+                persistence::users::create_managed(c, manager, &name, None, persistence::now(), |_| {
+                    persistence::trail::Trail::none()
+                })?;
             }
             Ok(())
         })
