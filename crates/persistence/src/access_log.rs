@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use domain::access_log::{AccessEntry, Action, Via};
 use domain::{AccessEntryId, Scope, User, UserId};
 
-use crate::schema::access_log;
+use crate::schema::{access_log, users};
 use crate::types::{DbId, DbTime};
 use crate::{AnyConnection, StoreError};
 
@@ -150,10 +150,11 @@ pub fn page(
 ) -> Result<Option<Vec<AccessEntry>>, StoreError> {
     let user = DbId::from(user);
     let mut query = access_log::table
+        .left_join(users::table.on(access_log::actor_id.eq(users::id.nullable())))
         .filter(access_log::user_id.eq(user))
         .order((access_log::at.desc(), access_log::id.desc()))
         .limit(limit)
-        .select(EntryRow::as_select())
+        .select((EntryRow::as_select(), users::id.nullable()))
         .into_boxed();
     if let Some(before) = before {
         let cursor: Option<(DbTime, DbId)> = access_log::table
@@ -180,7 +181,27 @@ pub fn page(
         );
     }
     let rows = query.load(conn)?;
-    rows.into_iter().map(AccessEntry::try_from).collect::<Result<Vec<_>, _>>().map(Some)
+    rows.into_iter().map(entry_of).collect::<Result<Vec<_>, _>>().map(Some)
+}
+
+/// An entry as read with its actor's row, if that user still exists: the
+/// actor of an entry written by a read that raced its actor's deletion
+/// (after [`forget_actor`]) is shown as gone, as the others are.
+fn entry_of((mut row, actor): (EntryRow, Option<DbId>)) -> Result<AccessEntry, StoreError> {
+    if actor.is_none() {
+        row.actor_id = None;
+    }
+    AccessEntry::try_from(row)
+}
+
+/// Nulls `actor`'s id in every entry it left (its account is being
+/// deleted; run it in that transaction). The names stay, as the contract
+/// keeps them.
+pub fn forget_actor(conn: &mut AnyConnection, actor: UserId) -> Result<usize, StoreError> {
+    let actor = DbId::from(actor);
+    Ok(diesel::update(access_log::table.filter(access_log::actor_id.eq(actor)))
+        .set(access_log::actor_id.eq(None::<DbId>))
+        .execute(conn)?)
 }
 
 /// The whole logs of `users`, oldest first: for `steward export`, a
@@ -188,11 +209,12 @@ pub fn page(
 pub fn of_users(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<AccessEntry>, StoreError> {
     let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
     let rows = access_log::table
+        .left_join(users::table.on(access_log::actor_id.eq(users::id.nullable())))
         .filter(access_log::user_id.eq_any(&ids))
         .order((access_log::at.asc(), access_log::id.asc()))
-        .select(EntryRow::as_select())
+        .select((EntryRow::as_select(), users::id.nullable()))
         .load(conn)?;
-    rows.into_iter().map(AccessEntry::try_from).collect()
+    rows.into_iter().map(entry_of).collect()
 }
 
 /// Drops the entries recorded before `cutoff` (retention); how many.

@@ -249,9 +249,11 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
 
 /// Deletes a user and everything that names them (through the foreign
 /// keys' `ON DELETE CASCADE`, every row of every other table): its
-/// sign-ins, shares, activities, traces, its place among others' managers,
-/// invitations and claim codes; and blanks the data of its events
-/// ([`crate::events::erase`]), which stay. So it happens whole or not at
+/// sign-ins, shares, activities, traces, its access log, its place among
+/// others' managers, invitations and claim codes; nulls the actor of the
+/// entries it left in others' logs ([`crate::access_log::forget_actor`]);
+/// and blanks the data of its events ([`crate::events::erase`]), which
+/// stay. So it happens whole or not at
 /// all, run it in a transaction. `NotFound` when there was no such user.
 /// (An account's deletion, which must also delete the users it manages
 /// alone, is [`delete_account`].)
@@ -260,6 +262,7 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
     if n == 0 {
         return Err(StoreError::NotFound);
     }
+    crate::access_log::forget_actor(conn, id)?;
     crate::events::erase(conn, &[id])
 }
 

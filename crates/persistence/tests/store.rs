@@ -327,4 +327,30 @@ on_both_backends! {
         }, now());
         assert!(matches!(gone, Err(StoreError::NotFound)), "a write for a deleted user leaves nothing behind: {gone:?}");
     };
+
+    an_actor_deleted_leaves_entries_without_its_id_even_one_written_after: |conn| {
+        use domain::access_log::{Action, Via};
+        use persistence::access_log::{self, NewEntry};
+        let ada = account(conn, "ada@example.org");
+        let coach = account(conn, "coach@example.org");
+        let kid = managed(conn, ada.id, "Kim");
+        let read = |who: &domain::User| NewEntry::new(kid.id, who, Action::UserRead, Via::Share, now());
+        access_log::record_reads(conn, &[read(&coach)]).unwrap();
+        let late = read(&coach);
+        users::delete_account(conn, coach.id).unwrap();
+        // A read by the coach that raced its deletion: written after it.
+        access_log::record_reads(conn, &[late]).unwrap();
+        let log = access_log::page(conn, kid.id, 10, None).unwrap().unwrap();
+        assert_eq!(log.len(), 2);
+        for entry in &log {
+            assert_eq!(entry.actor, None, "no id of a deleted actor is shown");
+            assert_eq!(entry.actor_display_name, "Ada", "its name stays");
+        }
+        let exported = access_log::of_users(conn, &[kid.id]).unwrap();
+        assert!(exported.iter().all(|e| e.actor.is_none()), "nor exported");
+        // A live actor's id is shown.
+        access_log::record_reads(conn, &[read(&ada)]).unwrap();
+        let log = access_log::page(conn, kid.id, 10, None).unwrap().unwrap();
+        assert_eq!(log[0].actor, Some(ada.id));
+    };
 }

@@ -1,0 +1,19 @@
+-- SQLite twin of migrations/postgres (see there): the table rebuilt
+-- without the actor's foreign key. Nothing references access_log, so the
+-- rebuild needs no pause of the foreign keys.
+CREATE TABLE access_log_new (
+    id                 blob PRIMARY KEY NOT NULL,
+    user_id            blob NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    at                 text NOT NULL,
+    actor_id           blob,
+    actor_display_name text NOT NULL,
+    action             text NOT NULL,
+    scope              text,
+    via                text NOT NULL
+);
+INSERT INTO access_log_new SELECT id, user_id, at, actor_id, actor_display_name, action, scope, via FROM access_log;
+DROP TABLE access_log;
+ALTER TABLE access_log_new RENAME TO access_log;
+CREATE INDEX access_log_user_idx ON access_log (user_id, at DESC, id DESC);
+CREATE INDEX access_log_actor_idx ON access_log (actor_id);
+CREATE INDEX access_log_at_idx ON access_log (at);
