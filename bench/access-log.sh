@@ -156,7 +156,8 @@ if [ "$LOG_ROWS" != 0 ]; then
   DB="steward_bench_log_${STAMP}_after"
   psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
-SELECT gen_random_uuid(), u.ids[1 + g % cardinality(u.ids)], now() - (g || ' seconds')::interval, NULL, 'someone',
+SELECT gen_random_uuid(), u.ids[1 + g % cardinality(u.ids)], now() - (g || ' seconds')::interval,
+       u.ids[1 + (g / 7) % cardinality(u.ids)], 'someone',
        'trace.read', 'data:read', 'share'
 FROM (SELECT array_agg(id) AS ids FROM users) AS u, generate_series(1, $LOG_ROWS) AS g;
 ANALYZE access_log;
@@ -165,15 +166,17 @@ SQL
   CURSOR=$(psql -X -At -F ' ' -d "$DB" -c "SELECT id, at FROM access_log WHERE user_id = '$USER_ID' ORDER BY at DESC, id DESC OFFSET 100000 LIMIT 1")
   CURSOR_ID=${CURSOR%% *} CURSOR_AT=${CURSOR#* }
   # The statements of persistence::access_log::page with `before`: the
-  # cursor by its key, then the page after it, 100,000 entries deep.
+  # cursor by its key, then the page after it, 100,000 entries deep, with
+  # each entry's actor looked up (a deleted actor's id is not shown).
   PLAN=$(psql -X -At -d "$DB" <<SQL
 SELECT count(*) || ' entries, ' || (SELECT count(*) FROM access_log WHERE user_id = '$USER_ID') || ' of the paged user' FROM access_log;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT at, id FROM access_log WHERE id = '$CURSOR_ID' AND user_id = '$USER_ID';
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT id, user_id, at, actor_id, actor_display_name, action, scope, via FROM access_log
+SELECT access_log.id, user_id, at, actor_id, actor_display_name, action, scope, via, users.id
+FROM access_log LEFT JOIN users ON access_log.actor_id = users.id
 WHERE user_id = '$USER_ID' AND (access_log.at, access_log.id) < ('$CURSOR_AT'::timestamptz, '$CURSOR_ID'::uuid)
-ORDER BY at DESC, id DESC LIMIT 50;
+ORDER BY at DESC, access_log.id DESC LIMIT 50;
 SQL
 )
 fi

@@ -153,6 +153,15 @@ impl On {
     }
 }
 
+/// How a hop runs: see [`Db::act_as`], [`Db::write_as`] and
+/// [`Db::write_one_as`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Read,
+    Write,
+    WriteOne,
+}
+
 /// What was decided, for the handler's closure to act on.
 #[derive(Debug)]
 pub struct Access {
@@ -298,7 +307,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
-        self.hop(caller, input, on, false, act).await
+        self.hop(caller, input, on, Mode::Read, act).await
     }
 
     /// [`Db::act_as`] for a request that writes: all of it in one
@@ -315,7 +324,34 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
     {
-        self.hop(caller, input, on, true, act).await
+        self.hop(caller, input, on, Mode::Write, act).await
+    }
+
+    /// [`Db::write_as`] for a change that is one statement on PostgreSQL,
+    /// its trail included ([`Access::trail`] handed to a store function
+    /// that writes it in the change's statement, as
+    /// `persistence::users::create_managed` does): that statement is its
+    /// own transaction, and the hop makes no `BEGIN` and `COMMIT` round
+    /// trips around it. The reads before it (the sign-in, the decision)
+    /// take no locks, so at READ COMMITTED a transaction around them would
+    /// hold nothing more for the change than this does. A request with an
+    /// access-log entry for the helper to write runs its closure in a
+    /// transaction all the same; SQLite's hop is one transaction, in turn,
+    /// as for every write. Debug builds check that the closure ran at most
+    /// one statement.
+    pub async fn write_one_as<I, T, F>(
+        &self,
+        caller: &Caller,
+        input: Result<I, ApiError>,
+        on: On,
+        act: F,
+    ) -> Result<T, ApiError>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Access, I) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.hop(caller, input, on, Mode::WriteOne, act).await
     }
 
     async fn hop<I, T, F>(
@@ -323,7 +359,7 @@ impl Db {
         caller: &Caller,
         input: Result<I, ApiError>,
         on: On,
-        write: bool,
+        mode: Mode,
         act: F,
     ) -> Result<T, ApiError>
     where
@@ -333,6 +369,10 @@ impl Db {
     {
         let (user, session, now) = (caller.id(), caller.session(), persistence::now());
         let touch = caller.touch();
+        let write = mode != Mode::Read;
+        let writer = if write { self.writer.clone() } else { None };
+        // PostgreSQL's single-statement write: no transaction around the hop.
+        let single = mode == Mode::WriteOne && writer.is_none();
         type Done<T> = (T, crate::auth::SessionEnds, Option<NewEntry>);
         let work = move |c: &mut AnyConnection| -> Result<Done<T>, ApiError> {
             // The sign-in, and the user acted on when there is one to
@@ -361,26 +401,42 @@ impl Db {
                 ApiError::Vanished => on.not_found(),
                 other => other,
             };
-            let done = act(c, &access, input).map_err(vanished)?;
-            if write {
-                // A write's entry commits with the write: here, unless
-                // its trail took it.
+            if !write {
+                let done = act(c, &access, input).map_err(vanished)?;
+                return Ok((done, ends, entry_of(on, &access)));
+            }
+            let pending = access.entry.borrow().is_some();
+            // A write's entry commits with the write: here, unless its
+            // trail took it.
+            let act_and_record = |c: &mut AnyConnection| {
+                let done = act(c, &access, input).map_err(vanished)?;
                 if let Some(entry) = access.entry.take() {
                     persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
                 }
-                return Ok((done, ends, None));
-            }
-            Ok((done, ends, entry_of(on, &access)))
+                Ok::<_, ApiError>(done)
+            };
+            let done = if !single {
+                act_and_record(c)?
+            } else if pending {
+                persistence::transaction_with(c, act_and_record)?
+            } else {
+                let before = persistence::statements_on_this_thread();
+                let done = act_and_record(c)?;
+                let ran = persistence::statements_on_this_thread() - before;
+                debug_assert!(ran <= 1, "a single-statement write ran {ran} statements outside a transaction");
+                done
+            };
+            Ok((done, ends, None))
         };
-        let writer = if write { self.writer.clone() } else { None };
         let (done, (session_ends, factor), read_entry) = self
-            .on_connection(move |c| match (write, writer) {
-                (false, _) => work(c),
-                (true, None) => persistence::transaction_with(c, work),
-                (true, Some(writer)) => {
+            .on_connection(move |c| match (mode, writer) {
+                (Mode::Read, _) => work(c),
+                (_, Some(writer)) => {
                     let _turn = writer.lock().unwrap_or_else(|e| e.into_inner());
                     persistence::transaction_with(c, work)
                 }
+                (Mode::Write, None) => persistence::transaction_with(c, work),
+                (Mode::WriteOne, None) => work(c),
             })
             .await?;
         if write {

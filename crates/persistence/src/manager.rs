@@ -63,6 +63,7 @@ impl r2d2::ManageConnection for Manager {
         conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
             if let InstrumentationEvent::StartQuery { .. } = event {
                 statements.fetch_add(1, Ordering::Relaxed);
+                ON_THIS_THREAD.with(|n| n.set(n.get() + 1));
             }
         });
         Ok(Conn::new(conn))
@@ -87,4 +88,15 @@ impl r2d2::ManageConnection for Manager {
         }
         conn.lost || conn.inner.is_broken()
     }
+}
+
+thread_local! {
+    static ON_THIS_THREAD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many statements this thread has started, on any connection: a
+/// blocking hop runs on one thread, so the difference across a closure is
+/// what it ran (`api::act` checks that a single-statement write is one).
+pub fn statements_on_this_thread() -> u64 {
+    ON_THIS_THREAD.with(|n| n.get())
 }

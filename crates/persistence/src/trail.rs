@@ -101,17 +101,28 @@ impl Ctes {
 
     /// Appends the trail's parts: `, events_added AS (INSERT …)` and
     /// `, logged AS (INSERT …)`, for what it holds.
-    pub(crate) fn trail(mut self, trail: &Trail) -> Ctes {
+    pub(crate) fn trail(self, trail: &Trail) -> Ctes {
+        self.trail_when(trail, "true")
+    }
+
+    /// [`Ctes::trail`], inserting only when `condition` holds (SQL over the
+    /// change's parts, such as `EXISTS (SELECT 1 FROM gone)`): a statement
+    /// that is its own transaction and may change nothing must then leave
+    /// no trail either.
+    pub(crate) fn trail_when(mut self, trail: &Trail, condition: &str) -> Ctes {
         if !trail.events.is_empty() {
-            self = self.sql(", events_added AS (INSERT INTO events (id, type, at, user_id, actor_id, data) VALUES ");
-            self = crate::events::values(self, &trail.events, trail.at).sql(")");
+            self = self.sql(
+                ", events_added AS (INSERT INTO events (id, type, at, user_id, actor_id, data) SELECT v.* FROM (VALUES ",
+            );
+            self = crate::events::values(self, &trail.events, trail.at).sql(&format!(") AS v WHERE {condition})"));
         }
         if let Some(entry) = &trail.entry {
             self = self.sql(
                 ", logged AS (INSERT INTO access_log \
-                 (id, user_id, at, actor_id, actor_display_name, action, scope, via) VALUES ",
+                 (id, user_id, at, actor_id, actor_display_name, action, scope, via) SELECT v.* FROM (VALUES ",
             );
-            self = crate::access_log::values(self, std::slice::from_ref(entry)).sql(")");
+            self =
+                crate::access_log::values(self, std::slice::from_ref(entry)).sql(&format!(") AS v WHERE {condition})"));
         }
         self
     }

@@ -105,7 +105,8 @@ pub fn create_account(conn: &mut AnyConnection, new: &NewAccount<'_>, at: DateTi
 
 /// Creates a user managed by `manager` (its first manager, since `at`): no
 /// e-mail, no password, never admin; with the [`Trail`] that `trail` makes
-/// of it. Several statements on SQLite; run it in a transaction.
+/// of it. One statement on PostgreSQL, its own transaction; several on
+/// SQLite, run in a transaction.
 pub fn create_managed(
     conn: &mut AnyConnection,
     manager: UserId,
@@ -271,12 +272,13 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
 /// waited on the row of a user being claimed (C2) would otherwise go on
 /// and delete the account it has just become; this way it finds an account
 /// and answers 404. One statement on PostgreSQL (the deletion, the
-/// erasure and the trail); run it in a transaction.
+/// erasure and the trail, which is written only with a deletion), its own
+/// transaction; several on SQLite, run in a transaction.
 pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Result<(), StoreError> {
     let n = match conn {
         AnyConnection::Postgres(c) => Ctes::new(DELETE_MANAGED, 1)
             .query(|q| q.bind::<crate::types::Id, _>(DbId::from(id)))
-            .trail(trail)
+            .trail_when(trail, "EXISTS (SELECT 1 FROM gone)")
             .finish("SELECT id FROM gone")
             .execute(c)?,
         AnyConnection::Sqlite(_) => {
@@ -288,7 +290,6 @@ pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Re
             n
         }
     };
-    // The trail written with no user deleted goes with the rollback.
     if n == 0 {
         return Err(StoreError::NotFound);
     }

@@ -353,4 +353,24 @@ on_both_backends! {
         let log = access_log::page(conn, kid.id, 10, None).unwrap().unwrap();
         assert_eq!(log[0].actor, Some(ada.id));
     };
+
+    a_change_that_is_its_own_statement_leaves_its_trail_only_with_the_change: |conn| {
+        use persistence::events::{self, NewEvent};
+        use persistence::trail::Trail;
+        let ada = account(conn, "ada@example.org");
+        let kim = managed(conn, ada.id, "Kim");
+        let deleted = |user| Trail {
+            events: vec![NewEvent { kind: domain::EventType::UserDeleted, user, actor: Some(ada.id), data: "{}".into() }],
+            at: now(),
+            entry: None,
+        };
+        // Outside any transaction, as the API runs it on PostgreSQL: an
+        // account is not a managed user, and a deleted user is gone.
+        let before = events::count(conn).unwrap();
+        assert!(matches!(users::delete_managed(conn, ada.id, &deleted(ada.id)), Err(StoreError::NotFound)));
+        users::delete_managed(conn, kim.id, &deleted(kim.id)).unwrap();
+        assert!(matches!(users::delete_managed(conn, kim.id, &deleted(kim.id)), Err(StoreError::NotFound)));
+        assert_eq!(events::count(conn).unwrap(), before + 1, "one event, of the one deletion");
+        assert!(users::find(conn, ada.id).unwrap().is_some());
+    };
 }

@@ -80,7 +80,7 @@ pub async fn create_managed_user(
 ) -> Result<HttpResponse, ApiError> {
     let user = state
         .db
-        .write_as(&caller, body.into_inner(), On::Caller, |c, access, new: ManagedUserCreate| {
+        .write_one_as(&caller, body.into_inner(), On::Caller, |c, access, new: ManagedUserCreate| {
             let me = access.caller.id;
             // The user, its manager and its event in one statement.
             let trail = |user: &User| {
@@ -181,7 +181,7 @@ pub async fn delete_managed_user(
     let on = On::user(&path, Action::UserDelete);
     state
         .db
-        .write_as(&caller, Ok(()), on, |c, access, ()| {
+        .write_one_as(&caller, Ok(()), on, |c, access, ()| {
             let user = access.subject.id;
             // The deletion, the erasure and the event in one statement.
             let trail = access.trail([deleted(EventType::UserDeleted, user, Some(access.caller.id))]);

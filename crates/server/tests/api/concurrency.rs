@@ -44,11 +44,18 @@ where
 
 on_both_backends! {
     async fn twenty_deletes_of_one_user_at_once_give_one_204_and_404s(app) {
+        let root = app.admin("root@example.org").await;
         let ada = app.account("ada@example.org").await;
         let kim = app.managed(&ada, "Kim").await;
         let path = format!("/api/v1/users/{kim}");
         let counts = at_once(20, || app.delete(&path, &ada.token)).await;
         assert_eq!(counts, [(204, 1), (404, 19)].into_iter().collect(), "{counts:?}");
+        // A 404 leaves no event, also one whose deletion found the user
+        // gone only in its own statement (PostgreSQL makes no transaction
+        // around it): two registrations, the creation, one deletion.
+        let events = crate::events::feed(&app, &root, 4).await;
+        let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["account.registered", "account.registered", "user.created", "user.deleted"]);
     }
 
     async fn twenty_registrations_of_one_email_at_once_give_one_201_and_409s(app) {
