@@ -1,17 +1,20 @@
 -- pgbench ceiling (bench/run.sh): the statements Steward runs for one
--- request, as PostgreSQL logged them (log_statement = all), with the bound
--- parameters written as expressions of pgbench variables. bench_id() is the
--- seed's id function (bench/sql/seed-postgres.sql); now() stands for the
--- time Steward binds. Each request takes one pooled connection in one
--- blocking hop (api::act): authentication, the access decision and the
--- work; a write's statements are one transaction.
--- PUT /api/v1/users/{id}: authenticate, decide (the caller manages the
--- user), change the last name and read the user back, in one transaction.
+-- request, as PostgreSQL logged them (log_statement = all; captured again
+-- at the commit that made writes carry their events and access-log entries
+-- in one statement), with the bound parameters written as expressions of
+-- pgbench variables. bench_id() is the seed's id function
+-- (bench/sql/seed-postgres.sql); now() stands for the time Steward binds,
+-- gen_random_uuid() for the ids it makes. Each request takes one pooled
+-- connection in one blocking hop (api::act): authentication, the access
+-- decision and the work. (A colon in a literal is chr(58): pgbench
+-- takes `:name` for a variable.)
+-- PUT /api/v1/users/{id} by its manager, one transaction: the sign-in and
+-- standing, the update returning the row, then its trail (the user.updated
+-- event and the access-log entry) in one statement (persistence::trail).
 \set i random(1, :callers)
 \set j random(1, 5)
 BEGIN;
-SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", "sessions"."expires_at" FROM ("sessions" INNER JOIN "users" ON ("sessions"."user_id" = "users"."id")) WHERE ((((("sessions"."id" = bench_id('session', :i)) AND ("sessions"."user_id" = bench_id('account', :i))) AND ("sessions"."revoked_at" IS NULL)) AND ("sessions"."expires_at" > now())) AND ("users"."password_hash" IS NOT NULL)) LIMIT 1;
-SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", EXISTS (SELECT "user_managers"."user_id", "user_managers"."manager_id", "user_managers"."since" FROM "user_managers" WHERE (("user_managers"."user_id" = "users"."id") AND ("user_managers"."manager_id" = bench_id('account', :i)))) FROM "users" WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j)) LIMIT 1;
-UPDATE "users" SET "last_name" = 'Lee' WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j));
-SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at" FROM "users" WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j)) LIMIT 1;
+SELECT "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at", "sessions"."expires_at", "sessions"."last_used_at", "sessions"."second_factor", "subjects"."id", "subjects"."email", "subjects"."first_name", "subjects"."last_name", "subjects"."admin", "subjects"."registered_at", "shares"."scopes", "shares"."expires_at", EXISTS (SELECT "user_managers"."user_id", "user_managers"."manager_id", "user_managers"."since" FROM "user_managers" WHERE (("user_managers"."user_id" = "subjects"."id") AND ("user_managers"."manager_id" = bench_id('account', :i)))) FROM ((("sessions" INNER JOIN "users" ON ("sessions"."user_id" = "users"."id")) LEFT OUTER JOIN "users" AS "subjects" ON ("subjects"."id" = bench_id('managed', (:i - 1) * 5 + :j))) LEFT OUTER JOIN "shares" ON ((("shares"."subject_id" = "subjects"."id") AND ("shares"."grantee_id" = bench_id('account', :i))) AND (("shares"."expires_at" IS NULL) OR ("shares"."expires_at" > now())))) WHERE ((((("sessions"."id" = bench_id('session', :i)) AND ("sessions"."user_id" = bench_id('account', :i))) AND ("sessions"."revoked_at" IS NULL)) AND ("sessions"."expires_at" > now())) AND ("users"."password_hash" IS NOT NULL)) LIMIT 1;
+UPDATE "users" SET "last_name" = 'Lee' WHERE ("users"."id" = bench_id('managed', (:i - 1) * 5 + :j)) RETURNING "users"."id", "users"."email", "users"."first_name", "users"."last_name", "users"."admin", "users"."registered_at";
+WITH trail AS (SELECT 1), events_added AS (INSERT INTO events (id, type, at, user_id, actor_id, data) SELECT v.* FROM (VALUES (gen_random_uuid(), 'user.updated', now(), bench_id('managed', (:i - 1) * 5 + :j), bench_id('account', :i), replace('{"id"="91d9b68d-c1c1-480b-b145-148137b9745a","first_name"="Kim","last_name"="Lee","admin"=false,"registered_at"="2026-12-02T06=28=48.580249Z","display_name"="Kim Lee","is_managed"=true}', '=', chr(58)))) AS v WHERE true), logged AS (INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via) SELECT v.* FROM (VALUES (gen_random_uuid(), bench_id('managed', (:i - 1) * 5 + :j), now(), bench_id('account', :i), 'Bench manager', 'user.update', 'data' || chr(58) || 'write', 'manager')) AS v WHERE true) SELECT 1;
 COMMIT;
