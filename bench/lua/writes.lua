@@ -3,7 +3,9 @@
 --   { writers = { { token = "...", users = { "id", ... } }, ... },
 --     doomed = { { token = "...", id = "..." }, ... } }
 -- `delete` deletes each of `doomed` once: every wrk thread takes its own
--- share of them (thread t the ones whose index is t modulo the threads).
+-- share of them (thread t the ones whose index is t modulo the threads),
+-- from BENCH_DOOMED_FROM on (0: the first), so that a warm-up run can
+-- delete others than the measured run does.
 
 local data = dofile(os.getenv("BENCH_DATA"))
 local threads = tonumber(os.getenv("BENCH_THREADS") or "2")
@@ -17,7 +19,7 @@ end
 local next_doomed
 function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
-  next_doomed = tid or 1
+  next_doomed = tonumber(os.getenv("BENCH_DOOMED_FROM") or "0") + (tid or 1)
 end
 
 local function writer()

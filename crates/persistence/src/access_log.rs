@@ -86,21 +86,19 @@ pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreErr
 /// The `VALUES` tuples of `entries`, for a statement that inserts them
 /// among other things (see [`crate::trail`]), in the column order
 /// `(id, user_id, at, actor_id, actor_display_name, action, scope, via)`.
-pub(crate) fn values(mut q: crate::trail::Ctes, entries: &[NewEntry]) -> crate::trail::Ctes {
-    use crate::types::{Id, Ts};
-    use diesel::sql_types::{Nullable, Text};
+pub(crate) fn values(mut q: crate::trail::Statement, entries: &[NewEntry]) -> crate::trail::Statement {
+    use crate::trail::Bind;
     for (i, row) in entries.iter().map(NewEntry::row).enumerate() {
-        let tuple = q.tuple(8);
-        q = q.sql(if i == 0 { "" } else { ", " }).sql(&tuple).query(|b| {
-            b.bind::<Id, _>(row.id)
-                .bind::<Id, _>(row.user_id)
-                .bind::<Ts, _>(row.at)
-                .bind::<Nullable<Id>, _>(row.actor_id)
-                .bind::<Text, _>(row.actor_display_name)
-                .bind::<Text, _>(row.action)
-                .bind::<Nullable<Text>, _>(row.scope)
-                .bind::<Text, _>(row.via)
-        });
+        q = q.sql(if i == 0 { "" } else { ", " }).tuple([
+            Bind::Id(row.id.0),
+            Bind::Id(row.user_id.0),
+            Bind::Ts(row.at.0),
+            Bind::OptId(row.actor_id.map(|a| a.0)),
+            Bind::Text(row.actor_display_name),
+            Bind::Text(row.action),
+            Bind::OptText(row.scope),
+            Bind::Text(row.via),
+        ]);
     }
     q
 }
@@ -120,14 +118,33 @@ pub fn record_reads(conn: &mut AnyConnection, entries: &[NewEntry]) -> Result<()
         // One statement, one round trip, its own transaction: the
         // setting lasts to the end of the transaction, which is this
         // statement, and its commit reads it.
+        // As arrays: one shape of statement for any number of entries,
+        // prepared once per connection.
         AnyConnection::Postgres(c) => {
-            let q = crate::trail::Ctes::new(
+            use crate::trail::{Bind, Statement};
+            let rows: Vec<EntryRow> = entries.iter().map(NewEntry::row).collect();
+            Statement::new(
                 "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) \
                  INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via) \
-                 SELECT v.* FROM async, (VALUES ",
-                0,
-            );
-            values(q, entries).finish(") AS v").execute(c)?;
+                 SELECT v.* FROM async, unnest(",
+            )
+            .bind(Bind::Ids(rows.iter().map(|r| r.id.0).collect()))
+            .sql(", ")
+            .bind(Bind::Ids(rows.iter().map(|r| r.user_id.0).collect()))
+            .sql(", ")
+            .bind(Bind::Tss(rows.iter().map(|r| r.at.0).collect()))
+            .sql(", ")
+            .bind(Bind::OptIds(rows.iter().map(|r| r.actor_id.map(|a| a.0)).collect()))
+            .sql(", ")
+            .bind(Bind::Texts(rows.iter().map(|r| r.actor_display_name.clone()).collect()))
+            .sql(", ")
+            .bind(Bind::Texts(rows.iter().map(|r| r.action.clone()).collect()))
+            .sql(", ")
+            .bind(Bind::OptTexts(rows.iter().map(|r| r.scope.clone()).collect()))
+            .sql(", ")
+            .bind(Bind::Texts(rows.iter().map(|r| r.via.clone()).collect()))
+            .sql(") AS v")
+            .execute(c)?;
             Ok(())
         }
         // One multi-row statement: atomic on its own.

@@ -99,19 +99,17 @@ fn rows(new: &[NewEvent], at: DateTime<Utc>) -> Vec<NewEventRow<'_>> {
 /// The `VALUES` tuples of `new` at `at`, for a statement that inserts
 /// them among other things (see [`crate::trail`]), in the column order
 /// `(id, type, at, user_id, actor_id, data)`.
-pub(crate) fn values(mut q: crate::trail::Ctes, new: &[NewEvent], at: DateTime<Utc>) -> crate::trail::Ctes {
-    use crate::types::{Id, Ts};
-    use diesel::sql_types::{Nullable, Text};
+pub(crate) fn values(mut q: crate::trail::Statement, new: &[NewEvent], at: DateTime<Utc>) -> crate::trail::Statement {
+    use crate::trail::Bind;
     for (i, row) in rows(new, at).into_iter().enumerate() {
-        let tuple = q.tuple(6);
-        q = q.sql(if i == 0 { "" } else { ", " }).sql(&tuple).query(|b| {
-            b.bind::<Id, _>(row.id)
-                .bind::<Text, _>(row.kind.to_owned())
-                .bind::<Ts, _>(row.at)
-                .bind::<Id, _>(row.user_id)
-                .bind::<Nullable<Id>, _>(row.actor_id)
-                .bind::<Text, _>(row.data.to_owned())
-        });
+        q = q.sql(if i == 0 { "" } else { ", " }).tuple([
+            Bind::Id(row.id.0),
+            Bind::Text(row.kind.to_owned()),
+            Bind::Ts(row.at.0),
+            Bind::Id(row.user_id.0),
+            Bind::OptId(row.actor_id.map(|a| a.0)),
+            Bind::Text(row.data.to_owned()),
+        ]);
     }
     q
 }

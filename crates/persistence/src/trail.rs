@@ -10,8 +10,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::RunQueryDsl;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::{QueryResult, RunQueryDsl};
+use uuid::Uuid;
 
 use crate::access_log::NewEntry;
 use crate::events::NewEvent;
@@ -46,7 +47,7 @@ pub fn append(conn: &mut AnyConnection, trail: &Trail) -> Result<(), StoreError>
     }
     match conn {
         AnyConnection::Postgres(c) => {
-            Ctes::new("WITH trail AS (SELECT 1)", 0).trail(trail).finish("SELECT 1").execute(c)?;
+            Statement::new("WITH trail AS (SELECT 1)").trail(trail).sql(" SELECT 1").execute(c)?;
             Ok(())
         }
         AnyConnection::Sqlite(_) => append_each(conn, trail),
@@ -62,54 +63,85 @@ pub(crate) fn append_each(conn: &mut AnyConnection, trail: &Trail) -> Result<(),
     Ok(())
 }
 
-/// A PostgreSQL statement built as a `WITH` of data-modifying parts, with
-/// numbered parameters: a change's own parts first, then its trail's.
-pub(crate) struct Ctes {
-    query: BoxedSqlQuery<'static, Pg, SqlQuery>,
-    /// Parameters bound so far.
-    params: usize,
+/// A value bound to a [`Statement`].
+pub(crate) enum Bind {
+    Id(Uuid),
+    OptId(Option<Uuid>),
+    Text(String),
+    OptText(Option<String>),
+    Ts(DateTime<Utc>),
+    Ids(Vec<Uuid>),
+    OptIds(Vec<Option<Uuid>>),
+    Texts(Vec<String>),
+    OptTexts(Vec<Option<String>>),
+    Tss(Vec<DateTime<Utc>>),
 }
 
-impl Ctes {
-    /// `head`: `WITH` and the change's own parts, which use `$1` to
-    /// `$params`; bind those with [`Ctes::query`].
-    pub(crate) fn new(head: &str, params: usize) -> Ctes {
-        Ctes { query: diesel::sql_query(head.to_owned()).into_boxed(), params }
+enum Piece {
+    Sql(String),
+    Bind(Bind),
+}
+
+/// A PostgreSQL statement built at run time: SQL and bound values in
+/// turn. Unlike `sql_query`, which Diesel prepares anew at every call (it
+/// cannot know how many texts one call site makes), a statement is
+/// prepared once per connection and then found by its text: its shapes
+/// are few (a trail of up to [`CACHED_EVENTS`] events; a batch of reads'
+/// entries is one shape, as arrays). Planning a change's `WITH` of
+/// several parts, and the cascades of a deletion, at every call cost more
+/// than the events they carry.
+pub(crate) struct Statement {
+    pieces: Vec<Piece>,
+    cacheable: bool,
+}
+
+/// Trails with more events than this (an account's deletion, removing
+/// many users) are prepared for their one call only.
+const CACHED_EVENTS: usize = 4;
+
+impl Statement {
+    pub(crate) fn new(sql: &str) -> Statement {
+        Statement { pieces: vec![Piece::Sql(sql.to_owned())], cacheable: true }
     }
 
-    /// Binds the change's own parameters, in order.
-    pub(crate) fn query(
-        mut self,
-        bind: impl FnOnce(BoxedSqlQuery<'static, Pg, SqlQuery>) -> BoxedSqlQuery<'static, Pg, SqlQuery>,
-    ) -> Ctes {
-        self.query = bind(self.query);
+    /// Appends SQL.
+    pub(crate) fn sql(mut self, sql: &str) -> Statement {
+        self.pieces.push(Piece::Sql(sql.to_owned()));
         self
     }
 
-    /// `n` placeholders, `($k, …)`, after those bound so far.
-    pub(crate) fn tuple(&mut self, n: usize) -> String {
-        let list: Vec<String> = (1..=n).map(|i| format!("${}", self.params + i)).collect();
-        self.params += n;
-        format!("({})", list.join(", "))
+    /// Appends a bound value (its placeholder, `$n`).
+    pub(crate) fn bind(mut self, value: Bind) -> Statement {
+        self.pieces.push(Piece::Bind(value));
+        self
     }
 
-    /// Appends raw SQL.
-    pub(crate) fn sql(mut self, sql: &str) -> Ctes {
-        self.query = self.query.sql(sql);
-        self
+    /// Appends `(v1, v2, …)`.
+    pub(crate) fn tuple(mut self, values: impl IntoIterator<Item = Bind>) -> Statement {
+        self = self.sql("(");
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                self = self.sql(", ");
+            }
+            self = self.bind(value);
+        }
+        self.sql(")")
     }
 
     /// Appends the trail's parts: `, events_added AS (INSERT …)` and
     /// `, logged AS (INSERT …)`, for what it holds.
-    pub(crate) fn trail(self, trail: &Trail) -> Ctes {
+    pub(crate) fn trail(self, trail: &Trail) -> Statement {
         self.trail_when(trail, "true")
     }
 
-    /// [`Ctes::trail`], inserting only when `condition` holds (SQL over the
-    /// change's parts, such as `EXISTS (SELECT 1 FROM gone)`): a statement
-    /// that is its own transaction and may change nothing must then leave
-    /// no trail either.
-    pub(crate) fn trail_when(mut self, trail: &Trail, condition: &str) -> Ctes {
+    /// [`Statement::trail`], inserting only when `condition` holds (SQL over
+    /// the change's parts, such as `EXISTS (SELECT 1 FROM gone)`): a
+    /// statement that is its own transaction and may change nothing must
+    /// then leave no trail either.
+    pub(crate) fn trail_when(mut self, trail: &Trail, condition: &str) -> Statement {
+        if trail.events.len() > CACHED_EVENTS {
+            self.cacheable = false;
+        }
         if !trail.events.is_empty() {
             self = self.sql(
                 ", events_added AS (INSERT INTO events (id, type, at, user_id, actor_id, data) SELECT v.* FROM (VALUES ",
@@ -126,9 +158,37 @@ impl Ctes {
         }
         self
     }
+}
 
-    /// The statement, ending with its main part `tail`.
-    pub(crate) fn finish(self, tail: &str) -> BoxedSqlQuery<'static, Pg, SqlQuery> {
-        self.query.sql(format!(" {tail}"))
+impl QueryId for Statement {
+    type QueryId = ();
+    // No static id: Diesel caches it by its SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for Statement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use diesel::sql_types::{Array, Nullable, Text, Timestamptz, Uuid as PgUuid};
+        if !self.cacheable {
+            out.unsafe_to_cache_prepared();
+        }
+        for piece in &self.pieces {
+            match piece {
+                Piece::Sql(sql) => out.push_sql(sql),
+                Piece::Bind(Bind::Id(v)) => out.push_bind_param::<PgUuid, _>(v)?,
+                Piece::Bind(Bind::OptId(v)) => out.push_bind_param::<Nullable<PgUuid>, _>(v)?,
+                Piece::Bind(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                Piece::Bind(Bind::OptText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Piece::Bind(Bind::Ts(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
+                Piece::Bind(Bind::Ids(v)) => out.push_bind_param::<Array<PgUuid>, _>(v)?,
+                Piece::Bind(Bind::OptIds(v)) => out.push_bind_param::<Array<Nullable<PgUuid>>, _>(v)?,
+                Piece::Bind(Bind::Texts(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Piece::Bind(Bind::OptTexts(v)) => out.push_bind_param::<Array<Nullable<Text>>, _>(v)?,
+                Piece::Bind(Bind::Tss(v)) => out.push_bind_param::<Array<Timestamptz>, _>(v)?,
+            }
+        }
+        Ok(())
     }
 }
+
+impl<Conn> RunQueryDsl<Conn> for Statement {}

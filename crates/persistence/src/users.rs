@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use domain::{Email, PersonName, User, UserId};
 
 use crate::schema::users;
-use crate::trail::{Ctes, Trail};
+use crate::trail::{Bind, Statement, Trail};
 use crate::types::{DbId, DbTime};
 use crate::{AnyConnection, StoreError};
 
@@ -130,8 +130,6 @@ pub fn create_managed(
         // data-modifying CTE): the create scenario's throughput fell by a
         // quarter when a managed user took two inserts instead of one.
         AnyConnection::Postgres(c) => {
-            use crate::types::{Id, Ts};
-            use diesel::sql_types::{Nullable, Text};
             let user = User {
                 id: row.id.into(),
                 email: None,
@@ -142,19 +140,25 @@ pub fn create_managed(
                 registered_at: row.registered_at.0,
             };
             let trail = trail(&user);
-            let last_name = row.last_name.map(str::to_owned);
-            let first_name = first_name.as_str().to_owned();
-            Ctes::new(CREATE_MANAGED, 5)
-                .query(|q| {
-                    q.bind::<Id, _>(row.id)
-                        .bind::<Text, _>(first_name)
-                        .bind::<Nullable<Text>, _>(last_name)
-                        .bind::<Ts, _>(row.registered_at)
-                        .bind::<Id, _>(DbId::from(manager))
-                })
-                .trail(&trail)
-                .finish("SELECT 1")
-                .execute(c)?;
+            let at = row.registered_at.0;
+            Statement::new(
+                "WITH created AS (INSERT INTO users (id, first_name, last_name, admin, registered_at) VALUES (",
+            )
+            .bind(Bind::Id(row.id.0))
+            .sql(", ")
+            .bind(Bind::Text(first_name.as_str().to_owned()))
+            .sql(", ")
+            .bind(Bind::OptText(row.last_name.map(str::to_owned)))
+            .sql(", false, ")
+            .bind(Bind::Ts(at))
+            .sql(") RETURNING id), managed AS (INSERT INTO user_managers (user_id, manager_id, since) SELECT id, ")
+            .bind(Bind::Id(*manager.as_uuid()))
+            .sql(", ")
+            .bind(Bind::Ts(at))
+            .sql(" FROM created)")
+            .trail(&trail)
+            .sql(" SELECT 1")
+            .execute(c)?;
             Ok(user)
         }
         AnyConnection::Sqlite(_) => {
@@ -165,15 +169,6 @@ pub fn create_managed(
         }
     }
 }
-
-/// A managed user and its first manager, since its registration
-/// (PostgreSQL); the trail's parts follow.
-const CREATE_MANAGED: &str = "\
-WITH created AS (
-    INSERT INTO users (id, first_name, last_name, admin, registered_at) VALUES ($1, $2, $3, false, $4) RETURNING id
-), managed AS (
-    INSERT INTO user_managers (user_id, manager_id, since) SELECT id, $5, $4 FROM created
-)";
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
     let row = users::table.find(DbId::from(id)).select(UserRow::as_select()).first(conn).optional()?;
@@ -276,10 +271,18 @@ pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
 /// transaction; several on SQLite, run in a transaction.
 pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Result<(), StoreError> {
     let n = match conn {
-        AnyConnection::Postgres(c) => Ctes::new(DELETE_MANAGED, 1)
-            .query(|q| q.bind::<crate::types::Id, _>(DbId::from(id)))
+        // The deletion and the erasure of its events' data
+        // ([`crate::events::erase`]'s rule). The erasure's snapshot is the
+        // statement's: the trail's `user.deleted`, inserted beside it, is
+        // not among what it blanks (its data is `{}` anyway).
+        AnyConnection::Postgres(c) => Statement::new("WITH gone AS (DELETE FROM users WHERE id = ")
+            .bind(Bind::Id(*id.as_uuid()))
+            .sql(
+                " AND email IS NULL RETURNING id), erased AS (UPDATE events SET data = '{}' \
+                 WHERE user_id IN (SELECT id FROM gone) AND data <> '{}')",
+            )
             .trail_when(trail, "EXISTS (SELECT 1 FROM gone)")
-            .finish("SELECT id FROM gone")
+            .sql(" SELECT id FROM gone")
             .execute(c)?,
         AnyConnection::Sqlite(_) => {
             let n = diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute(conn)?;
@@ -295,17 +298,6 @@ pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Re
     }
     Ok(())
 }
-
-/// A managed user's deletion and the erasure of its events' data
-/// (PostgreSQL; [`crate::events::erase`]'s rule). The erasure's snapshot
-/// is the statement's: the trail's `user.deleted`, inserted beside it, is
-/// not among what it blanks (its data is `{}` anyway).
-const DELETE_MANAGED: &str = "\
-WITH gone AS (
-    DELETE FROM users WHERE id = $1 AND email IS NULL RETURNING id
-), erased AS (
-    UPDATE events SET data = '{}' WHERE user_id IN (SELECT id FROM gone) AND data <> '{}'
-)";
 
 /// What an account's deletion did, for its events.
 #[derive(Debug, Clone, PartialEq, Eq)]

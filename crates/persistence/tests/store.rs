@@ -374,3 +374,43 @@ on_both_backends! {
         assert!(users::find(conn, ada.id).unwrap().is_some());
     };
 }
+
+/// A change's trail, and reads' entries, are prepared once per connection
+/// on PostgreSQL, not planned anew at every call as `sql_query` would be.
+#[test]
+fn trails_and_read_entries_are_prepared_once_per_connection() {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    use domain::access_log::{Action, Via};
+    use persistence::access_log::{self, NewEntry};
+    use persistence::trail::Trail;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut db = TestDb::new(Backend::Postgres);
+    let mut conn = db.pool().get().expect("connection");
+    conn.run(|c| {
+        let ada = account(c, "ada@example.org");
+        for _ in 0..3 {
+            let kim = managed(c, ada.id, "Kim");
+            let entry = NewEntry::new(kim.id, &ada, Action::UserUpdate, Via::Manager, now());
+            persistence::trail::append(c, &Trail { events: Vec::new(), at: now(), entry: Some(entry) }).unwrap();
+            let reads: Vec<NewEntry> =
+                (0..3).map(|_| NewEntry::new(kim.id, &ada, Action::UserRead, Via::Manager, now())).collect();
+            access_log::record_reads(c, &reads[..1 + kim.id.as_uuid().as_bytes()[0] as usize % 3]).unwrap();
+        }
+        let AnyConnection::Postgres(pg) = c else { unreachable!() };
+        let mut count = |like: &str| {
+            diesel::sql_query(format!("SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE '{like}'"))
+                .get_result::<Count>(pg)
+                .unwrap()
+                .n
+        };
+        assert_eq!(count("WITH trail AS%logged AS%"), 1, "one trail shape, prepared once");
+        assert_eq!(count("WITH async AS%unnest%"), 1, "reads' entries: one statement for any number");
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+}
