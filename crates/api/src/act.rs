@@ -1,8 +1,9 @@
 //! Deciding access and acting, in one place and one blocking hop.
 //!
-//! Every endpoint with a caller goes through [`Db::act_as`] (reads) or
-//! [`Db::write_as`] (writes). On one pooled connection, in one trip to the
-//! blocking pool, they
+//! Every endpoint with a caller goes through [`Db::act_as`] (reads),
+//! [`Db::write_as`] (writes) or [`Db::write_one_as`] (a write that is one
+//! statement). On one pooled connection, in one trip to the blocking pool,
+//! they
 //! 1. authenticate: the token's sign-in is live and its user an account
 //!    (401 otherwise);
 //! 2. answer the request's input fault, if any (422): after 401, as the
@@ -17,8 +18,10 @@
 //!    user's access log (C3), with the [`Action`] that the request's
 //!    [`On`] names and how the caller reached the user.
 //!
-//! A write does all five in one transaction: what it decided on holds for
-//! what it writes, and its access-log entry commits with it or not at all.
+//! A write does all five in one transaction (on PostgreSQL a
+//! [`Db::write_one_as`] change is that transaction, after the reads that
+//! decided it): what it decided on holds for what it writes, and its
+//! access-log entry commits with it or not at all.
 //! A read records its entry after reading and before answering, batched
 //! with other reads' entries in a transaction of their own (committed
 //! without waiting for the disk on PostgreSQL, see [`crate::read_log`]);
@@ -334,11 +337,14 @@ impl Db {
     /// own transaction, and the hop makes no `BEGIN` and `COMMIT` round
     /// trips around it. The reads before it (the sign-in, the decision)
     /// take no locks, so at READ COMMITTED a transaction around them would
-    /// hold nothing more for the change than this does. A request with an
-    /// access-log entry for the helper to write runs its closure in a
-    /// transaction all the same; SQLite's hop is one transaction, in turn,
-    /// as for every write. Debug builds check that the closure ran at most
-    /// one statement.
+    /// hold nothing more for the change than this does (the sign-in's
+    /// `last_used_at` touch, when due, commits on its own here: a sign-in
+    /// used by a request whose change failed was used all the same). A
+    /// request that leaves an
+    /// access-log entry runs its closure in a transaction all the same (the
+    /// entry is known before the closure runs, and may be the helper's to
+    /// write); SQLite's hop is one transaction, in turn, as for every write.
+    /// Debug builds check that the closure ran at most one statement.
     pub async fn write_one_as<I, T, F>(
         &self,
         caller: &Caller,

@@ -137,19 +137,6 @@ pub fn append(conn: &mut AnyConnection, new: &[NewEvent], at: DateTime<Utc>) -> 
     Ok(())
 }
 
-/// Blanks the data of every event about one of `users` (`{}`), in the
-/// caller's transaction: what erasing a deleted user means in the feed.
-pub fn erase(conn: &mut AnyConnection, users: &[UserId]) -> Result<(), StoreError> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<DbId> = users.iter().copied().map(DbId::from).collect();
-    diesel::update(events::table.filter(events::user_id.eq_any(ids)).filter(events::data.ne("{}")))
-        .set(events::data.eq("{}"))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// The advisory lock key of the sequencers ("stewseq\0" as an integer).
 const SEQUENCER_LOCK: i64 = 0x7374_6577_7365_7100;
 

@@ -274,7 +274,6 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     check("events::after", scanned_by(cn, ob, |c| persistence::events::after(c, 19_990, 100)));
     check("events::last_position", scanned_by(cn, ob, persistence::events::last_position));
     check("events::advance_relay", scanned_by(cn, ob, |c| persistence::events::advance_relay(c, 10)));
-    check("events::erase", scanned_by(cn, ob, |c| persistence::events::erase(c, &[k])));
     let old = t - Duration::seconds(19_000);
     check("events::purge", scanned_by(cn, ob, |c| persistence::events::purge(c, old, false)));
     check("events::purge published", scanned_by(cn, ob, |c| persistence::events::purge(c, old, true)));

@@ -414,3 +414,61 @@ fn trails_and_read_entries_are_prepared_once_per_connection() {
     })
     .unwrap();
 }
+
+/// Erasure sees an event committed by a writer the deletion waited for: a
+/// change of the user's names holds its row, commits its event with the new
+/// names, and only then does the waiting deletion go on (PostgreSQL; at
+/// READ COMMITTED a statement's own parts would miss that event).
+#[test]
+fn a_deletion_that_waited_for_a_change_erases_that_changes_event() {
+    use persistence::events::{self, NewEvent};
+    use persistence::trail::Trail;
+    let mut db = TestDb::new(Backend::Postgres);
+    let pool = db.pool().clone();
+    let (ada, kim) = pool
+        .get()
+        .unwrap()
+        .run(|c| {
+            let ada = account(c, "ada@example.org");
+            let kim = managed(c, ada.id, "Kim");
+            Ok::<_, StoreError>((ada, kim))
+        })
+        .unwrap();
+    let (kim_id, ada_id) = (kim.id, ada.id);
+    let event = move |kind, data: &str| NewEvent { kind, user: kim_id, actor: Some(ada_id), data: data.into() };
+    let mut writer = pool.get().unwrap();
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let change = std::thread::spawn(move || {
+        writer
+            .run(|c| {
+                persistence::transaction(c, |c| {
+                    let names = NameChanges { first_name: None, last_name: Some(Some("Secret".into())) };
+                    users::update_names(c, kim_id, &names)?;
+                    events::append(c, &[event(domain::EventType::UserUpdated, r#"{"last_name":"Secret"}"#)], now())?;
+                    held.send(()).unwrap();
+                    // Long enough for the deletion to be waiting on the row.
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok(())
+                })
+            })
+            .unwrap();
+    });
+    release.recv().unwrap();
+    let deleted =
+        NewEvent { kind: domain::EventType::UserDeleted, user: kim.id, actor: Some(ada.id), data: "{}".into() };
+    pool.get()
+        .unwrap()
+        .run(|c| users::delete_managed(c, kim.id, &Trail { events: vec![deleted], at: now(), entry: None }))
+        .unwrap();
+    change.join().unwrap();
+    let feed = pool
+        .get()
+        .unwrap()
+        .run(|c| {
+            events::sequence(c)?;
+            events::after(c, 0, 100)
+        })
+        .unwrap();
+    let about_kim: Vec<&str> = feed.iter().filter(|e| e.user == kim.id).map(|e| e.data.as_str()).collect();
+    assert_eq!(about_kim, ["{}", "{}"], "the update's event is erased too: {feed:#?}");
+}

@@ -1,0 +1,2 @@
+DROP TRIGGER users_erase_events ON users;
+DROP FUNCTION steward_erase_events();
