@@ -83,6 +83,22 @@ pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Records, on the connection's current transaction, the entries of an
+/// account that this transaction deletes (the co-managed users it leaves,
+/// the shares it held): without its id and with the name it had, as
+/// [`forget_actor`] leaves each of its earlier entries. One statement.
+pub fn record_departed(conn: &mut AnyConnection, entries: &[NewEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<EntryRow> = entries.iter().map(|e| EntryRow { actor_id: None, ..e.row() }).collect();
+    match conn {
+        AnyConnection::Postgres(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+        AnyConnection::Sqlite(c) => diesel::insert_into(access_log::table).values(&rows).execute(c)?,
+    };
+    Ok(())
+}
+
 /// The `VALUES` tuples of `entries`, for a statement that inserts them
 /// among other things (see [`crate::trail`]), in the column order
 /// `(id, user_id, at, actor_id, actor_display_name, action, scope, via)`.

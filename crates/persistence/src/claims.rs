@@ -56,6 +56,13 @@ pub fn void(conn: &mut AnyConnection, user: UserId) -> Result<bool, StoreError> 
     Ok(n > 0)
 }
 
+/// Drops the codes that had expired by `now` (`purge-expired`): an expired
+/// code redeems nothing, so this only reclaims space. How many. On
+/// `claim_codes_expires_idx`.
+pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(claim_codes::table.filter(claim_codes::expires_at.le(DbTime::from(now)))).execute(conn)?)
+}
+
 /// The code with this hash, when it is still live at `now`.
 pub fn find_live(
     conn: &mut AnyConnection,

@@ -211,6 +211,13 @@ pub fn delete(conn: &mut AnyConnection, id: InvitationId) -> Result<(), StoreErr
     }
 }
 
+/// Drops the invitations that had expired by `now` (`purge-expired`): one
+/// that has expired already counts as absent everywhere, so this only
+/// reclaims space. How many. On `invitations_expires_idx`.
+pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    Ok(diesel::delete(invitations::table.filter(invitations::expires_at.le(DbTime::from(now)))).execute(conn)?)
+}
+
 /// Every invitation on, to or from one of `users`, live or not (an export
 /// shows what is stored). One statement.
 pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Invitation>, StoreError> {

@@ -152,6 +152,15 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, pending_too: bool) -> Resu
     Ok(was_on)
 }
 
+/// Drops the enrollments that had expired by `now` and were never
+/// confirmed (`purge-expired`): such a secret can no longer be confirmed,
+/// and a factor that is on is never touched. How many. On
+/// `totp_factors_enroll_expires_idx`.
+pub fn purge_expired_enrollments(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let pending = totp_factors::enabled_at.is_null().and(totp_factors::enroll_expires_at.le(DbTime::from(now)));
+    Ok(diesel::delete(totp_factors::table.filter(pending)).execute(conn)?)
+}
+
 /// Replaces `user`'s recovery codes with these hashes: the old set is void.
 pub fn replace_recovery_codes(conn: &mut AnyConnection, user: UserId, hashes: &[Vec<u8>]) -> Result<(), StoreError> {
     let id = DbId::from(user);

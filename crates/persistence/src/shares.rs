@@ -153,6 +153,22 @@ pub fn received_by(
     rows.into_iter().map(|(s, u)| Ok((Share::try_from(s)?, User::from(u)))).collect()
 }
 
+/// The subjects of the live shares granted to `grantee`. One statement,
+/// on `shares_grantee_idx`.
+pub fn subjects_received(
+    conn: &mut AnyConnection,
+    grantee: UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<UserId>, StoreError> {
+    let rows: Vec<DbId> = shares::table
+        .filter(shares::grantee_id.eq(DbId::from(grantee)))
+        .filter(live!(DbTime::from(now)))
+        .order((shares::created_at.asc(), shares::id.asc()))
+        .select(shares::subject_id)
+        .load(conn)?;
+    Ok(rows.into_iter().map(UserId::from).collect())
+}
+
 /// The users with these ids, by id, in one statement.
 pub fn users_by_id(conn: &mut AnyConnection, ids: &[UserId]) -> Result<HashMap<UserId, User>, StoreError> {
     let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();

@@ -303,6 +303,9 @@ pub struct AccountDeleted {
     /// The users it managed with others, which stay with one manager
     /// fewer, each with the time it had become one.
     pub left: Vec<(UserId, DateTime<Utc>)>,
+    /// The users that stay whose live shares it had received: those
+    /// shares go with it, as if it had left each (C3's `share.delete`).
+    pub shares_left: Vec<UserId>,
 }
 
 /// Deletes an account and the users it manages alone, each with all their
@@ -313,7 +316,7 @@ pub struct AccountDeleted {
 /// leaves it to it, which then deletes it) or has left before it is
 /// counted: never a user left with no manager. (SQLite's writers take
 /// turns.)
-pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<AccountDeleted, StoreError> {
+pub fn delete_account(conn: &mut AnyConnection, id: UserId, now: DateTime<Utc>) -> Result<AccountDeleted, StoreError> {
     let managed = crate::managers::managed_by(conn, id)?;
     let ids: Vec<UserId> = managed.iter().map(|(u, _)| *u).collect();
     crate::managers::lock_users(conn, &ids)?;
@@ -322,11 +325,14 @@ pub fn delete_account(conn: &mut AnyConnection, id: UserId) -> Result<AccountDel
         let gone: Vec<DbId> = alone.iter().copied().map(DbId::from).collect();
         diesel::delete(users::table.filter(users::id.eq_any(gone))).execute(conn)?;
     }
+    // Read after the users it managed alone are gone (their shares with
+    // them), before its own row goes (its shares by cascade).
+    let shares_left = crate::shares::subjects_received(conn, id, now)?;
     delete(conn, id)?;
     let left = managed.into_iter().filter(|(u, _)| !alone.contains(u)).collect();
     let mut removed = alone;
     removed.push(id);
-    Ok(AccountDeleted { removed, left })
+    Ok(AccountDeleted { removed, left, shares_left })
 }
 
 /// How many rows in all of Steward's tables name `id`: 0 after a delete

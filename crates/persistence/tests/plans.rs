@@ -277,6 +277,14 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
     let old = t - Duration::seconds(19_000);
     check("events::purge", scanned_by(cn, ob, |c| persistence::events::purge(c, old, false)));
     check("events::purge published", scanned_by(cn, ob, |c| persistence::events::purge(c, old, true)));
+    // purge-expired: each of its deletions on an index (migration 000012).
+    let (past, future) = (t - Duration::days(8), t + Duration::days(8));
+    check("shares::purge_expired", scanned_by(cn, ob, |c| shares::purge_expired(c, past)));
+    check("sessions::purge", scanned_by(cn, ob, |c| sessions::purge(c, past)));
+    check("invitations::purge_expired", scanned_by(cn, ob, |c| invitations::purge_expired(c, past)));
+    check("claims::purge_expired", scanned_by(cn, ob, |c| claims::purge_expired(c, past)));
+    check("mfa::purge_expired_enrollments", scanned_by(cn, ob, |c| mfa::purge_expired_enrollments(c, future)));
+    check("access_log::purge_before", scanned_by(cn, ob, |c| persistence::access_log::purge_before(c, past)));
     let kit = users::create_managed(cn, a, &PersonName::parse("Kit").unwrap(), None, t, |_| {
         persistence::trail::Trail::none()
     })
@@ -286,6 +294,6 @@ fn check_every_store_function(conn: &mut AnyConnection, observer: &mut AnyConnec
         scanned_by(cn, ob, |c| users::delete_managed(c, kit.id, &persistence::trail::Trail::none())),
     );
     check("users::delete (cascades)", scanned_by(cn, ob, |c| users::delete(c, k)));
-    check("users::delete_account (cascades)", scanned_by(cn, ob, |c| users::delete_account(c, a)));
+    check("users::delete_account (cascades)", scanned_by(cn, ob, |c| users::delete_account(c, a, t)));
     assert!(failures.is_empty(), "sequential scans of large tables:\n{}", failures.join("\n"));
 }

@@ -135,13 +135,13 @@ on_both_backends! {
         let shared = managed(conn, boss.id, "Sam");
         persistence::managers::add(conn, shared.id, keep.id, now()).unwrap();
         sessions::create(conn, boss.id, now(), now() + Duration::days(30)).unwrap();
-        users::delete_account(conn, boss.id).unwrap();
+        users::delete_account(conn, boss.id, persistence::now()).unwrap();
         assert_eq!(users::rows_naming(conn, boss.id).unwrap(), 0, "no row names the account");
         assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "no row names the user it managed alone");
         assert!(users::find(conn, keep.id).unwrap().is_some(), "others stay");
         let managers = persistence::managers::of_user(conn, shared.id).unwrap();
         assert_eq!(managers.iter().map(|(m, _)| m.id).collect::<Vec<_>>(), [keep.id], "a co-managed user stays");
-        assert!(matches!(users::delete_account(conn, boss.id), Err(StoreError::NotFound)));
+        assert!(matches!(users::delete_account(conn, boss.id, persistence::now()), Err(StoreError::NotFound)));
     };
     sessions_authenticate_until_revoked_or_expired: |conn| {
         let ada = account(conn, "ada@example.org");
@@ -314,7 +314,7 @@ on_both_backends! {
         shares::create(conn, bob.id, ada.id, ScopeSet::ALL, None, now()).unwrap();
         sessions::create(conn, ada.id, now(), now() + Duration::days(1)).unwrap();
         assert!(users::rows_naming(conn, ada.id).unwrap() > 0);
-        users::delete_account(conn, ada.id).unwrap();
+        users::delete_account(conn, ada.id, persistence::now()).unwrap();
         assert_eq!(users::rows_naming(conn, ada.id).unwrap(), 0, "the account");
         assert_eq!(users::rows_naming(conn, kid.id).unwrap(), 0, "its managed user");
         assert_eq!(users::rows_naming(conn, bob.id).unwrap(), 1, "bob keeps only himself");
@@ -337,7 +337,7 @@ on_both_backends! {
         let read = |who: &domain::User| NewEntry::new(kid.id, who, Action::UserRead, Via::Share, now());
         access_log::record_reads(conn, &[read(&coach)]).unwrap();
         let late = read(&coach);
-        users::delete_account(conn, coach.id).unwrap();
+        users::delete_account(conn, coach.id, persistence::now()).unwrap();
         // A read by the coach that raced its deletion: written after it.
         access_log::record_reads(conn, &[late]).unwrap();
         let log = access_log::page(conn, kid.id, 10, None).unwrap().unwrap();

@@ -16,6 +16,9 @@ pub struct Purged {
     pub shares: usize,
     pub sessions: usize,
     pub throttles: usize,
+    pub invitations: usize,
+    pub claim_codes: usize,
+    pub enrollments: usize,
     pub access_log: usize,
     pub events: usize,
 }
@@ -43,8 +46,10 @@ impl Retention {
 }
 
 /// Drops expired shares, sign-ins that can no longer authenticate (revoked
-/// or past their limit), sign-in failure counts whose window is over (none
-/// of them grants or refuses anything any more: this reclaims space),
+/// or past their limit), sign-in failure counts whose window is over,
+/// expired invitations and claim codes, and second-factor enrollments that
+/// expired unconfirmed (none of them grants or refuses anything any more:
+/// this reclaims space),
 /// access-log entries older than their retention, and events older than
 /// theirs (with a relay, only those it has published).
 pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result<Purged, StoreError> {
@@ -56,6 +61,9 @@ pub fn purge_expired(pool: &Pool, now: DateTime<Utc>, keep: Retention) -> Result
                 // Second-factor counts live a day; every other key 15 minutes.
                 throttles: throttle::purge(c, Policy::ACCOUNT.window_cutoff(now), &[CODE_PREFIX])?
                     + throttle::purge_prefixed(c, CODE_PREFIX, Policy::CODE.window_cutoff(now))?,
+                invitations: persistence::invitations::purge_expired(c, now)?,
+                claim_codes: persistence::claims::purge_expired(c, now)?,
+                enrollments: persistence::mfa::purge_expired_enrollments(c, now)?,
                 access_log: persistence::access_log::purge_before(c, now - keep.access_log)?,
                 events: persistence::events::purge(c, now - keep.events, keep.events_published_only)?,
             })

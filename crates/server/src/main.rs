@@ -98,8 +98,16 @@ fn main() -> anyhow::Result<()> {
             let keep = server::batch::Retention::of(&config);
             let purged = server::batch::purge_expired(&pool, persistence::now(), keep)?;
             println!(
-                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} access-log entries, {} event(s)",
-                purged.shares, purged.sessions, purged.throttles, purged.access_log, purged.events
+                "purged {} expired share(s), {} sign-in(s), {} throttle count(s), {} invitation(s), {} claim code(s), \
+                 {} second-factor enrollment(s), {} access-log entries, {} event(s)",
+                purged.shares,
+                purged.sessions,
+                purged.throttles,
+                purged.invitations,
+                purged.claim_codes,
+                purged.enrollments,
+                purged.access_log,
+                purged.events
             );
             Ok(())
         }

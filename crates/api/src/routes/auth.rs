@@ -3,7 +3,9 @@
 use actix_web::http::header::LOCATION;
 use actix_web::{delete, get, post, put};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use domain::access_log::{Action, Via};
 use domain::EventType;
+use persistence::access_log::{self, NewEntry};
 use persistence::{sessions, users};
 
 use crate::act::On;
@@ -268,7 +270,14 @@ pub async fn delete_me(
         .db
         .write_as(&caller, Ok(()), On::Caller, |c, access, ()| {
             let me = access.caller.id;
-            let done = users::delete_account(c, me)?;
+            let done = users::delete_account(c, me, access.now)?;
+            // The access log of each user that stays (C3): it left them as
+            // their manager and as their grantee.
+            let entry = |user, action, via| NewEntry::new(user, &access.caller, action, via, access.now);
+            let entries: Vec<NewEntry> = (done.left.iter().map(|(u, _)| entry(*u, Action::ManagerLeave, Via::Manager)))
+                .chain(done.shares_left.iter().map(|u| entry(*u, Action::ShareDelete, Via::Share)))
+                .collect();
+            access_log::record_departed(c, &entries)?;
             // Who left the users it co-managed: the account as it was.
             let left = |since| crate::dto::Manager::new(&access.caller, since);
             let events =

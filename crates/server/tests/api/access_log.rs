@@ -174,14 +174,61 @@ on_both_backends! {
         assert_eq!(log.len(), 1);
         assert_eq!((&log[0]["action"], &log[0]["via"], &log[0]["actor_display_name"]),
             (&json!("activity.list"), &json!("share"), &json!("coach")));
-        // The coach deletes its account: the entry stays, without an actor.
+        // The coach deletes its account: the entry stays, without an actor,
+        // beside the one of the share that went with the account.
         let res = app.request(Method::DELETE, "/api/v1/auth/me", Some(&coach.token))
             .json(&json!({"password": PASSWORD})).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let log = log_of(&app, &ada.id, &ada).await;
-        assert_eq!(log.len(), 1);
-        assert_eq!(log[0]["actor_id"], Value::Null, "the actor is gone");
-        assert_eq!(log[0]["actor_display_name"], json!("coach"), "its name as it was");
+        assert_eq!(log.len(), 2);
+        assert_eq!(log[1]["action"], json!("activity.list"));
+        assert_eq!(log[1]["actor_id"], Value::Null, "the actor is gone");
+        assert_eq!(log[1]["actor_display_name"], json!("coach"), "its name as it was");
+        assert_eq!((&log[0]["action"], &log[0]["via"]), (&json!("share.delete"), &json!("share")));
+    }
+
+    async fn an_account_deleted_leaves_an_entry_on_each_user_it_leaves(app) {
+        let ada = app.account("ada@example.org").await;
+        let coach = app.account("coach@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
+            &json!({"email": "coach@example.org"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
+        let res = app.request(Method::POST, &format!("/api/v1/invitations/{invitation}/accept"), Some(&coach.token))
+            .send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let solo = app.managed(&coach, "Solo").await;
+        for (user, scopes) in [(ada.id.as_str(), json!(["data:read"])), (kim.as_str(), json!(["data:write"]))] {
+            let res = app.post_json("/api/v1/shares/", Some(&ada.token),
+                &json!({"grantee_email": "coach@example.org", "scopes": scopes, "user_id": user})).await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+        // An ended share grants nothing: its going is no one's access.
+        let ended = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+        let ben = app.managed(&ada, "Ben").await;
+        let res = app.post_json("/api/v1/shares/", Some(&ada.token),
+            &json!({"grantee_email": "coach@example.org", "scopes": ["data:read"], "user_id": ben, "expires_at": ended})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let (kim_before, ben_before) = (log_of(&app, &kim, &ada).await.len(), log_of(&app, &ben, &ada).await.len());
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+        let res = app.request(Method::DELETE, "/api/v1/auth/me", Some(&coach.token))
+            .json(&json!({"password": PASSWORD})).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let entry = |e: &Value| (e["action"].clone(), e["via"].clone(), e["scope"].clone(), e["actor_id"].clone(),
+            e["actor_display_name"].clone());
+        let gone = |action: &str, via: &str| (json!(action), json!(via), Value::Null, Value::Null, json!("coach"));
+        let log = log_of(&app, &kim, &ada).await;
+        assert_eq!(log.len(), kim_before + 2, "Kim's co-manager and grantee left: {log:#?}");
+        let mut newest: Vec<_> = log[..2].iter().map(entry).collect();
+        newest.sort_by_key(|e| e.0.to_string());
+        assert_eq!(newest, [gone("manager.leave", "manager"), gone("share.delete", "share")]);
+        let log = log_of(&app, &ada.id, &ada).await;
+        assert_eq!(log.iter().map(entry).collect::<Vec<_>>(), [gone("share.delete", "share")], "Ada's own share");
+        assert_eq!(log_of(&app, &ben, &ada).await.len(), ben_before, "an ended share leaves no entry as it goes");
+        let res = app.get(&format!("/api/v1/users/{solo}"), &ada.token).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "the user it managed alone went with it");
     }
 
     async fn concurrent_reads_leave_one_entry_each(app) {

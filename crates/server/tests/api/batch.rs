@@ -88,6 +88,41 @@ on_both_backends! {
         assert_eq!(purged.shares, 1, "the share has ended by then");
     }
 
+    async fn purge_expired_drops_expired_invitations_claim_codes_and_enrollments(app) {
+        let ada = app.account("ada@example.org").await;
+        let coach = app.account("coach@example.org").await;
+        let bea = app.account("bea@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
+            &json!({"email": "coach@example.org"})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let res = app.post_json(&format!("/api/v1/users/{kim}/claim-code"), Some(&ada.token), &json!({})).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        crate::mfa::enroll(&app, &bea).await;
+        crate::mfa::turn_on(&app, &coach).await;
+        let dropped = |p: server::batch::Purged| (p.invitations, p.claim_codes, p.enrollments);
+
+        let now = persistence::now();
+        let purged = server::batch::purge_expired(&app.pool, now, keep()).unwrap();
+        assert_eq!(dropped(purged), (0, 0, 0), "everything is live");
+        let later = now + domain::mfa::ENROLLMENT_LIFETIME + Duration::seconds(1);
+        let purged = server::batch::purge_expired(&app.pool, later, keep()).unwrap();
+        assert_eq!(dropped(purged), (0, 0, 1), "Bea's enrollment has expired; the coach's factor is on and stays");
+        let res = app.get("/api/v1/auth/mfa", &coach.token).await;
+        assert_eq!(body(res).await["totp"], json!(true), "a factor that is on is never purged");
+        let doc = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().unwrap();
+        assert_eq!(doc["managed_users"][0]["invitations"].as_array().unwrap().len(), 1, "a week to accept");
+        assert_eq!(doc["managed_users"][0]["claim_codes"].as_array().unwrap().len(), 1, "a week to redeem");
+
+        let week = now + domain::INVITATION_LIFETIME.max(domain::claim::CLAIM_CODE_LIFETIME) + Duration::seconds(1);
+        let purged = server::batch::purge_expired(&app.pool, week, keep()).unwrap();
+        assert_eq!(dropped(purged), (1, 1, 0), "the invitation and the code have expired");
+        let doc = server::batch::export(&app.pool, ada.id.parse().unwrap()).unwrap().unwrap();
+        assert!(doc["managed_users"][0]["invitations"].as_array().unwrap().is_empty());
+        assert!(doc["managed_users"][0]["claim_codes"].as_array().unwrap().is_empty());
+        assert_eq!(doc["managed_users"][0]["managers"].as_array().unwrap().len(), 1, "Kim keeps her manager");
+    }
+
     async fn purge_expired_keeps_wrong_code_counts_for_their_day(app) {
         let now = persistence::now();
         let code_key = domain::throttle::code_key(domain::UserId::new());
