@@ -191,13 +191,7 @@ on_both_backends! {
         let ada = app.account("ada@example.org").await;
         let coach = app.account("coach@example.org").await;
         let kim = app.managed(&ada, "Kim").await;
-        let res = app.post_json(&format!("/api/v1/users/{kim}/managers"), Some(&ada.token),
-            &json!({"email": "coach@example.org"})).await;
-        assert_eq!(res.status(), StatusCode::CREATED);
-        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
-        let res = app.request(Method::POST, &format!("/api/v1/invitations/{invitation}/accept"), Some(&coach.token))
-            .send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
+        app.co_manage(&ada, &kim, &coach, "coach@example.org").await;
         let solo = app.managed(&coach, "Solo").await;
         for (user, scopes) in [(ada.id.as_str(), json!(["data:read"])), (kim.as_str(), json!(["data:write"]))] {
             let res = app.post_json("/api/v1/shares/", Some(&ada.token),

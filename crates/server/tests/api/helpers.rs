@@ -156,6 +156,22 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::CREATED);
         body(res).await["id"].as_str().unwrap().to_owned()
     }
+
+    /// Makes `who` (signed up as `email`) a co-manager of `user`: invited
+    /// by `manager` (C1), then accepted.
+    pub async fn co_manage(&self, manager: &Account, user: &str, who: &Account, email: &str) {
+        let res = self
+            .post_json(&format!("/api/v1/users/{user}/managers"), Some(&manager.token), &json!({"email": email}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "invite {email}");
+        let invitation = body(res).await["id"].as_str().unwrap().to_owned();
+        let res = self
+            .request(reqwest::Method::POST, &format!("/api/v1/invitations/{invitation}/accept"), Some(&who.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{email} accepts");
+    }
 }
 
 pub async fn body(res: Response) -> Value {

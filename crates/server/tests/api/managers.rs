@@ -25,8 +25,7 @@ async fn accept(app: &TestApp, who: &Account, invitation: &str) -> Response {
 
 /// Makes `who` (signed up as `email`) a co-manager of `user`.
 async fn join(app: &TestApp, manager: &Account, user: &str, who: &Account, email: &str) {
-    let id = invited(app, manager, user, email).await;
-    assert_eq!(accept(app, who, &id).await.status(), StatusCode::OK, "{email} accepts");
+    app.co_manage(manager, user, who, email).await;
 }
 
 async fn manager_ids(app: &TestApp, token: &str, user: &str) -> Vec<String> {
