@@ -15,6 +15,9 @@
 #   BENCH_POOL_SIZE=10             Steward's DATABASE_POOL_SIZE, and pgbench's client count
 #   BENCH_PORT=18080               where Steward listens (loopback only)
 #   BENCH_RESULTS=bench/results/latest.md
+#   BENCH_STEWARD=                 a steward binary to measure instead of building this
+#                                  tree's (another commit's release build, for a
+#                                  side-by-side run; the report names it)
 #   BENCH_ONLY=                    a subset of the scenarios, for a quick look while
 #                                  profiling: e.g. "list get" (list get update create
 #                                  mixed signin interference trace); write such a run's
@@ -67,7 +70,7 @@ NOTES="$OUT/notes.md"
 JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 URL="http://127.0.0.1:$PORT"
 API="$URL/api/v1"
-STEWARD="$ROOT/target/release/steward"
+STEWARD=${BENCH_STEWARD:-$ROOT/target/release/steward}
 CEILINGS="$BENCH/ceilings/target/release/steward-bench-ceilings"
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -122,7 +125,12 @@ REVISION="commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unk
 if [ -n "$(git -C "$ROOT" status --porcelain -- crates migrations Cargo.toml Cargo.lock 2>/dev/null)" ]; then
   REVISION+=" with uncommitted changes in crates/, migrations/ or Cargo files"
 fi
-(cd "$ROOT" && cargo build --release --quiet)
+if [ -n "${BENCH_STEWARD:-}" ]; then
+  [ -x "$STEWARD" ] || { echo "BENCH_STEWARD: $STEWARD is not an executable" >&2; exit 2; }
+  REVISION="the binary $STEWARD"
+else
+  (cd "$ROOT" && cargo build --release --quiet)
+fi
 cargo build --release --quiet --manifest-path "$BENCH/ceilings/Cargo.toml"
 
 # ---------------------------------------------------------------- machine
