@@ -6,10 +6,12 @@ use diesel::prelude::*;
 use domain::access::{Grant, Managers};
 use domain::{ScopeSet, Share, ShareId, User, UserId};
 
+use crate::columns;
 use crate::schema::{shares, user_managers, users};
 use crate::shares::ShareRow;
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 /// How a subject stands to a caller: the subject's row, who manages it as
@@ -44,8 +46,8 @@ pub fn standing(
                 .and(shares::expires_at.is_null().or(shares::expires_at.gt(now)))),
         )
         .filter(users::id.eq(DbId::from(subject)))
-        .select((UserRow::as_select(), (shares::scopes, shares::expires_at).nullable(), caller_manages(caller_id)))
-        .first(conn)
+        .select((columns::<UserRow>(), (shares::scopes, shares::expires_at).nullable(), caller_manages(caller_id)))
+        .first_on(conn)
         .optional()?;
     let Some((subject, grant, by_caller)) = row else { return Ok(None) };
     Standing::of(caller, subject, grant, by_caller).map(Some)
@@ -103,8 +105,8 @@ pub fn share(
         .inner_join(users::table.on(users::id.eq(shares::subject_id)))
         .filter(shares::id.eq(DbId::from(id)))
         .filter(shares::expires_at.is_null().or(shares::expires_at.gt(now)))
-        .select((ShareRow::as_select(), UserRow::as_select(), caller_manages(DbId::from(caller))))
-        .first(conn)
+        .select((columns::<ShareRow>(), columns::<UserRow>(), caller_manages(DbId::from(caller))))
+        .first_on(conn)
         .optional()?;
     row.map(|(share, subject, by_caller)| {
         let subject = User::from(subject);
@@ -156,7 +158,7 @@ pub fn authenticate_with_standing(
         .filter(sessions::expires_at.gt(at))
         .filter(users::password_hash.is_not_null())
         .select((
-            UserRow::as_select(),
+            columns::<UserRow>(),
             sessions::expires_at,
             sessions::last_used_at,
             sessions::second_factor,
@@ -176,7 +178,7 @@ pub fn authenticate_with_standing(
                     .filter(user_managers::manager_id.eq(caller_id)),
             ),
         ))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     let Some((me, expires_at, last_used_at, factor, subject_row, grant, by_caller)) = row else { return Ok(None) };
     let live = crate::sessions::LiveSession::from_columns(me, expires_at, last_used_at, factor);

@@ -7,8 +7,10 @@ use diesel::prelude::*;
 use domain::access_log::{AccessEntry, Action, Via};
 use domain::{AccessEntryId, Scope, User, UserId};
 
+use crate::columns;
 use crate::schema::{access_log, users};
 use crate::types::{DbId, DbTime};
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -79,7 +81,7 @@ impl NewEntry {
 /// Records an entry on the connection's current transaction: a change's,
 /// which commits with the change or not at all.
 pub fn record(conn: &mut AnyConnection, entry: &NewEntry) -> Result<(), StoreError> {
-    diesel::insert_into(access_log::table).values(entry.row()).execute(conn)?;
+    diesel::insert_into(access_log::table).values(entry.row()).execute_on(conn)?;
     Ok(())
 }
 
@@ -187,14 +189,14 @@ pub fn page(
         .filter(access_log::user_id.eq(user))
         .order((access_log::at.desc(), access_log::id.desc()))
         .limit(limit)
-        .select((EntryRow::as_select(), users::id.nullable()))
+        .select((columns::<EntryRow>(), users::id.nullable()))
         .into_boxed();
     if let Some(before) = before {
         let cursor: Option<(DbTime, DbId)> = access_log::table
             .find(DbId::from(before))
             .filter(access_log::user_id.eq(user))
             .select((access_log::at, access_log::id))
-            .first(conn)
+            .first_on(conn)
             .optional()?;
         let Some((at, id)) = cursor else {
             return Ok(None);
@@ -234,7 +236,7 @@ pub fn forget_actor(conn: &mut AnyConnection, actor: UserId) -> Result<usize, St
     let actor = DbId::from(actor);
     Ok(diesel::update(access_log::table.filter(access_log::actor_id.eq(actor)))
         .set(access_log::actor_id.eq(None::<DbId>))
-        .execute(conn)?)
+        .execute_on(conn)?)
 }
 
 /// The whole logs of `users`, oldest first: for `steward export`, a
@@ -245,12 +247,12 @@ pub fn of_users(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Access
         .left_join(users::table.on(access_log::actor_id.eq(users::id.nullable())))
         .filter(access_log::user_id.eq_any(&ids))
         .order((access_log::at.asc(), access_log::id.asc()))
-        .select((EntryRow::as_select(), users::id.nullable()))
-        .load(conn)?;
+        .select((columns::<EntryRow>(), users::id.nullable()))
+        .load_on(conn)?;
     rows.into_iter().map(entry_of).collect()
 }
 
 /// Drops the entries recorded before `cutoff` (retention); how many.
 pub fn purge_before(conn: &mut AnyConnection, cutoff: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(access_log::table.filter(access_log::at.lt(DbTime::from(cutoff)))).execute(conn)?)
+    Ok(diesel::delete(access_log::table.filter(access_log::at.lt(DbTime::from(cutoff)))).execute_on(conn)?)
 }

@@ -4,8 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{Activity, ActivityId, ActivityName, Sport, TracePoint, UserId};
 
+use crate::columns;
 use crate::schema::{activities, activity_traces};
 use crate::types::{DbId, DbTime};
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -63,16 +65,16 @@ pub fn create(
         distance_meters: new.distance_meters,
         created_at: now.into(),
     };
-    diesel::insert_into(activities::table).values(&row).execute(conn)?;
+    diesel::insert_into(activities::table).values(&row).execute_on(conn)?;
     Ok(row.into())
 }
 
 pub fn find(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<Option<Activity>, StoreError> {
-    let row = activities::table
+    let row: Option<ActivityRow> = activities::table
         .find(DbId::from(id))
         .filter(activities::user_id.eq(DbId::from(user)))
-        .select(ActivityRow::as_select())
-        .first(conn)
+        .select(columns::<ActivityRow>())
+        .first_on(conn)
         .optional()?;
     Ok(row.map(Activity::from))
 }
@@ -91,14 +93,14 @@ pub fn list(
         .filter(activities::user_id.eq(user))
         .order((activities::started_at.desc(), activities::id.desc()))
         .limit(limit)
-        .select(ActivityRow::as_select())
+        .select(columns::<ActivityRow>())
         .into_boxed();
     if let Some(before) = before {
         let cursor: Option<(DbTime, DbId)> = activities::table
             .find(DbId::from(before))
             .filter(activities::user_id.eq(user))
             .select((activities::started_at, activities::id))
-            .first(conn)
+            .first_on(conn)
             .optional()?;
         let Some((started_at, id)) = cursor else {
             return Ok(None);
@@ -109,7 +111,7 @@ pub fn list(
             activities::started_at.lt(started_at).or(activities::started_at.eq(started_at).and(activities::id.lt(id))),
         );
     }
-    Ok(Some(query.load(conn)?.into_iter().map(Activity::from).collect()))
+    Ok(Some(query.load::<ActivityRow>(conn)?.into_iter().map(Activity::from).collect()))
 }
 
 /// Deletes an activity of `user` and its trace; `false` when there was no
@@ -118,7 +120,7 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, id: ActivityId) -> Result<
     let n = diesel::delete(
         activities::table.filter(activities::id.eq(DbId::from(id))).filter(activities::user_id.eq(DbId::from(user))),
     )
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n > 0)
 }
 
@@ -140,7 +142,7 @@ pub fn put_trace(
         if find(conn, user, activity)?.is_none() {
             return Ok(false);
         }
-        diesel::delete(activity_traces::table.find(DbId::from(activity))).execute(conn)?;
+        diesel::delete(activity_traces::table.find(DbId::from(activity))).execute_on(conn)?;
         diesel::insert_into(activity_traces::table)
             .values((
                 activity_traces::activity_id.eq(DbId::from(activity)),
@@ -148,7 +150,7 @@ pub fn put_trace(
                 activity_traces::point_count.eq(count),
                 activity_traces::points.eq(&packed),
             ))
-            .execute(conn)?;
+            .execute_on(conn)?;
         Ok(true)
     })
 }
@@ -165,7 +167,7 @@ pub fn get_trace(
         .filter(activities::id.eq(DbId::from(activity)))
         .filter(activities::user_id.eq(DbId::from(user)))
         .select((activities::id, activity_traces::points.nullable()))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     match row {
         None => Ok(None),
@@ -228,15 +230,15 @@ pub fn all_with_traces(
     let activities: Vec<Activity> = activities::table
         .filter(activities::user_id.eq_any(&users))
         .order((activities::started_at.desc(), activities::id.desc()))
-        .select(ActivityRow::as_select())
-        .load(conn)?
+        .select(columns::<ActivityRow>())
+        .load_on::<ActivityRow>(conn)?
         .into_iter()
         .map(Activity::from)
         .collect();
     let traces: Vec<(DbId, Vec<u8>)> = activity_traces::table
         .filter(activity_traces::user_id.eq_any(&users))
         .select((activity_traces::activity_id, activity_traces::points))
-        .load(conn)?;
+        .load_on(conn)?;
     let mut by_activity: std::collections::HashMap<ActivityId, Vec<TracePoint>> = std::collections::HashMap::new();
     for (id, bytes) in traces {
         by_activity.insert(id.into(), decode(&bytes)?);

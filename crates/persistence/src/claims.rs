@@ -12,8 +12,10 @@ use diesel::prelude::*;
 use domain::claim::{self, Keep};
 use domain::{Email, ScopeSet, Share, User, UserId};
 
+use crate::columns;
 use crate::schema::{claim_codes, invitations, shares, user_managers, users};
 use crate::types::{DbId, DbTime};
+use crate::RunOn;
 use crate::{managers, AnyConnection, StoreError};
 
 /// A live code, found by its hash.
@@ -46,13 +48,13 @@ pub fn issue(
             claim_codes::created_at.eq(DbTime::from(now)),
             claim_codes::expires_at.eq(DbTime::from(expires_at)),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
 /// Voids `user`'s code. Whether there was one.
 pub fn void(conn: &mut AnyConnection, user: UserId) -> Result<bool, StoreError> {
-    let n = diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(DbId::from(user)))).execute(conn)?;
+    let n = diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(DbId::from(user)))).execute_on(conn)?;
     Ok(n > 0)
 }
 
@@ -60,7 +62,7 @@ pub fn void(conn: &mut AnyConnection, user: UserId) -> Result<bool, StoreError> 
 /// code redeems nothing, so this only reclaims space. How many. On
 /// `claim_codes_expires_idx`.
 pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(claim_codes::table.filter(claim_codes::expires_at.le(DbTime::from(now)))).execute(conn)?)
+    Ok(diesel::delete(claim_codes::table.filter(claim_codes::expires_at.le(DbTime::from(now)))).execute_on(conn)?)
 }
 
 /// The code with this hash, when it is still live at `now`.
@@ -73,7 +75,7 @@ pub fn find_live(
         .filter(claim_codes::code_hash.eq(code_hash))
         .filter(claim_codes::expires_at.gt(DbTime::from(now)))
         .select((claim_codes::user_id, claim_codes::keep_scopes, claim_codes::issued_by, claim_codes::expires_at))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     row.map(|(user, keep, by, expires_at)| {
         Ok(LiveCode {
@@ -137,7 +139,7 @@ pub fn redeem(
             .filter(claim_codes::user_id.eq(user))
             .filter(claim_codes::expires_at.gt(DbTime::from(now))),
     )
-    .execute(conn)?;
+    .execute_on(conn)?;
     if taken == 0 {
         return Err(StoreError::NotFound);
     }
@@ -147,7 +149,7 @@ pub fn redeem(
             users::email_normalized.eq(credentials.email.normalized()),
             users::password_hash.eq(credentials.password_hash),
         ))
-        .execute(conn)
+        .execute_on(conn)
         .map_err(|e| match StoreError::from(e) {
             StoreError::Conflict(_) => StoreError::Conflict("email"),
             other => other,
@@ -170,8 +172,8 @@ pub fn redeem(
         let rows: Vec<crate::shares::ShareRow> = shares::table
             .filter(shares::subject_id.eq(user))
             .filter(shares::grantee_id.eq_any(&ids))
-            .select(crate::shares::ShareRow::as_select())
-            .load(conn)?;
+            .select(columns::<crate::shares::ShareRow>())
+            .load_on(conn)?;
         rows.into_iter().map(Share::try_from).collect::<Result<_, _>>()?
     };
     let mut kept = Vec::with_capacity(former.len());
@@ -194,9 +196,9 @@ pub fn redeem(
         }
         kept.push((manager, plan));
     }
-    diesel::delete(user_managers::table.filter(user_managers::user_id.eq(user))).execute(conn)?;
-    diesel::delete(invitations::table.filter(invitations::user_id.eq(user))).execute(conn)?;
-    diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user))).execute(conn)?;
+    diesel::delete(user_managers::table.filter(user_managers::user_id.eq(user))).execute_on(conn)?;
+    diesel::delete(invitations::table.filter(invitations::user_id.eq(user))).execute_on(conn)?;
+    diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user))).execute_on(conn)?;
     let user = crate::users::find(conn, code.user)?.ok_or(StoreError::NotFound)?;
     Ok(Redeemed { user, issued_by, kept, changed })
 }
@@ -204,7 +206,7 @@ pub fn redeem(
 /// Every stored code's hash and kept scopes, for tests that check a code
 /// is stored only as a hash. Reads the whole table: not for requests.
 pub fn stored(conn: &mut AnyConnection) -> Result<Vec<(Vec<u8>, String)>, StoreError> {
-    Ok(claim_codes::table.select((claim_codes::code_hash, claim_codes::keep_scopes)).load(conn)?)
+    Ok(claim_codes::table.select((claim_codes::code_hash, claim_codes::keep_scopes)).load_on(conn)?)
 }
 
 /// A code as an export shows it: never its hash.
@@ -230,7 +232,7 @@ pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Issued>,
             claim_codes::created_at,
             claim_codes::expires_at,
         ))
-        .load(conn)?;
+        .load_on(conn)?;
     rows.into_iter()
         .map(|(user, keep, by, created, expires)| {
             Ok(Issued {

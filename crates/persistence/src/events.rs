@@ -30,6 +30,7 @@ use domain::{EventId, EventType, UserId};
 
 use crate::schema::{event_relay, events};
 use crate::types::{DbId, DbTime};
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 /// An event to append: what the change is about, who made it (`None`: no
@@ -184,13 +185,13 @@ pub fn after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<Eve
             events::actor_id,
             events::data,
         ))
-        .load(conn)?;
+        .load_on(conn)?;
     rows.into_iter().map(event_of).collect()
 }
 
 /// The highest position given so far (0: none).
 pub fn last_position(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    Ok(events::table.select(diesel::dsl::max(events::position)).first::<Option<i64>>(conn)?.unwrap_or(0))
+    Ok(events::table.select(diesel::dsl::max(events::position)).first_on::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
 /// The advisory lock of the publishing replica ("stewrel\0").
@@ -214,7 +215,7 @@ pub fn try_relay_lock(conn: &mut AnyConnection) -> Result<bool, StoreError> {
 
 /// The last position the relay has published (and had acknowledged).
 pub fn relay_cursor(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    Ok(event_relay::table.find(1i16).select(event_relay::last_position).first(conn)?)
+    Ok(event_relay::table.find(1i16).select(event_relay::last_position).first_on(conn)?)
 }
 
 /// Moves the relay's cursor forward to `to` (never back: a replica that
@@ -222,7 +223,7 @@ pub fn relay_cursor(conn: &mut AnyConnection) -> Result<i64, StoreError> {
 pub fn advance_relay(conn: &mut AnyConnection, to: i64) -> Result<(), StoreError> {
     diesel::update(event_relay::table.find(1i16).filter(event_relay::last_position.lt(to)))
         .set(event_relay::last_position.eq(to))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -235,14 +236,14 @@ pub fn purge(conn: &mut AnyConnection, cutoff: DateTime<Utc>, published_only: bo
     let old = events::table.filter(events::at.lt(DbTime::from(cutoff)));
     let n = if published_only {
         let cursor = relay_cursor(conn)?.min(newest - 1);
-        diesel::delete(old.filter(events::position.le(cursor))).execute(conn)?
+        diesel::delete(old.filter(events::position.le(cursor))).execute_on(conn)?
     } else {
-        diesel::delete(old.filter(events::position.lt(newest).or(events::position.is_null()))).execute(conn)?
+        diesel::delete(old.filter(events::position.lt(newest).or(events::position.is_null()))).execute_on(conn)?
     };
     Ok(n)
 }
 
 /// How many events there are, numbered or not. For tests.
 pub fn count(conn: &mut AnyConnection) -> Result<i64, StoreError> {
-    Ok(events::table.count().get_result(conn)?)
+    Ok(events::table.count().get_result_on(conn)?)
 }

@@ -7,9 +7,11 @@ use diesel::prelude::*;
 use domain::access::Managers;
 use domain::{Invitation, InvitationId, User, UserId};
 
+use crate::columns;
 use crate::schema::{invitations, user_managers, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -80,10 +82,12 @@ pub fn create(
                 .filter(invitations::invitee_id.eq(row.invitee_id))
                 .filter(invitations::expires_at.le(DbTime::from(now))),
         )
-        .execute(conn)?;
-        diesel::insert_into(invitations::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
-            StoreError::Conflict(_) => StoreError::Conflict("invitation"),
-            other => other,
+        .execute_on(conn)?;
+        diesel::insert_into(invitations::table).values(&row).execute_on(conn).map_err(|e| {
+            match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict("invitation"),
+                other => other,
+            }
         })?;
         Ok(Invitation::from(row))
     })
@@ -104,15 +108,15 @@ pub fn find_live(
         .filter(invitations::id.eq(DbId::from(id)))
         .filter(invitations::expires_at.gt(DbTime::from(now)))
         .select((
-            InvitationRow::as_select(),
-            UserRow::as_select(),
+            columns::<InvitationRow>(),
+            columns::<UserRow>(),
             diesel::dsl::exists(
                 user_managers::table
                     .filter(user_managers::user_id.eq(invitations::user_id))
                     .filter(user_managers::manager_id.eq(caller)),
             ),
         ))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     Ok(row.map(|(invitation, user, by_caller)| {
         let user = User::from(user);
@@ -146,12 +150,12 @@ pub fn received_by(conn: &mut AnyConnection, invitee: UserId, now: DateTime<Utc>
         .filter(invitations::expires_at.gt(DbTime::from(now)))
         .order((invitations::created_at.asc(), invitations::id.asc()))
         .select((
-            InvitationRow::as_select(),
+            columns::<InvitationRow>(),
             (users::first_name, users::last_name, users::email),
             invitees.fields((users::first_name, users::last_name, users::email)),
             senders.fields((users::first_name, users::last_name, users::email)),
         ))
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(listed(rows))
 }
 
@@ -168,12 +172,12 @@ pub fn sent_on(conn: &mut AnyConnection, manager: UserId, now: DateTime<Utc>) ->
         .filter(invitations::expires_at.gt(DbTime::from(now)))
         .order((invitations::created_at.asc(), invitations::id.asc()))
         .select((
-            InvitationRow::as_select(),
+            columns::<InvitationRow>(),
             (users::first_name, users::last_name, users::email),
             invitees.fields((users::first_name, users::last_name, users::email)),
             senders.fields((users::first_name, users::last_name, users::email)),
         ))
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(listed(rows))
 }
 
@@ -191,12 +195,12 @@ pub fn accept(
         .filter(invitations::id.eq(DbId::from(id)))
         .filter(invitations::invitee_id.eq(DbId::from(invitee)))
         .filter(invitations::expires_at.gt(DbTime::from(now)));
-    let user: Option<DbId> = target.select(invitations::user_id).first(conn).optional()?;
+    let user: Option<DbId> = target.select(invitations::user_id).first_on(conn).optional()?;
     let user: UserId = user.ok_or(StoreError::NotFound)?.into();
     crate::managers::lock_users(conn, &[user])?;
     // After the lock: a concurrent accept (or claim) that got there first
     // has deleted it, and this one deletes nothing.
-    if diesel::delete(target).execute(conn)? == 0 {
+    if diesel::delete(target).execute_on(conn)? == 0 {
         return Err(StoreError::NotFound);
     }
     crate::managers::add(conn, user, invitee, now)?;
@@ -205,7 +209,7 @@ pub fn accept(
 
 /// Withdraws or declines the invitation `id`.
 pub fn delete(conn: &mut AnyConnection, id: InvitationId) -> Result<(), StoreError> {
-    match diesel::delete(invitations::table.find(DbId::from(id))).execute(conn)? {
+    match diesel::delete(invitations::table.find(DbId::from(id))).execute_on(conn)? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
@@ -215,7 +219,7 @@ pub fn delete(conn: &mut AnyConnection, id: InvitationId) -> Result<(), StoreErr
 /// that has expired already counts as absent everywhere, so this only
 /// reclaims space. How many. On `invitations_expires_idx`.
 pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(invitations::table.filter(invitations::expires_at.le(DbTime::from(now)))).execute(conn)?)
+    Ok(diesel::delete(invitations::table.filter(invitations::expires_at.le(DbTime::from(now)))).execute_on(conn)?)
 }
 
 /// Every invitation on, to or from one of `users`, live or not (an export
@@ -230,7 +234,7 @@ pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Invitati
                 .or(invitations::invited_by.eq_any(&ids)),
         )
         .order((invitations::created_at.asc(), invitations::id.asc()))
-        .select(InvitationRow::as_select())
-        .load(conn)?;
+        .select(columns::<InvitationRow>())
+        .load_on(conn)?;
     Ok(rows.into_iter().map(Invitation::from).collect())
 }

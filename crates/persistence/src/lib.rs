@@ -37,7 +37,7 @@ pub mod users;
 pub mod testing;
 
 pub use backend::{sqlite_path as sqlite_file, Backend};
-pub use connection::{AnyConnection, Conn, ALIVE_BYPASS};
+pub use connection::{columns, AnyConnection, Conn, RunOn, ALIVE_BYPASS};
 pub use error::{Failure, StoreError};
 pub use manager::{statements_on_this_thread, Manager};
 #[cfg(feature = "testing")]

@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{User, UserId};
 
+use crate::columns;
 use crate::schema::{claim_codes, user_managers, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 /// Makes `manager` a manager of `user` since `at`. `Conflict("manager")`
@@ -20,7 +22,7 @@ pub fn add(conn: &mut AnyConnection, user: UserId, manager: UserId, at: DateTime
             user_managers::manager_id.eq(DbId::from(manager)),
             user_managers::since.eq(DbTime::from(at)),
         ))
-        .execute(conn)
+        .execute_on(conn)
         .map_err(|e| match StoreError::from(e) {
             StoreError::Conflict(_) => StoreError::Conflict("manager"),
             other => other,
@@ -35,8 +37,8 @@ pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<(User, Date
         .inner_join(users::table.on(users::id.eq(user_managers::manager_id)))
         .filter(user_managers::user_id.eq(DbId::from(user)))
         .order((user_managers::since.asc(), user_managers::manager_id.asc()))
-        .select((UserRow::as_select(), user_managers::since))
-        .load(conn)?;
+        .select((columns::<UserRow>(), user_managers::since))
+        .load_on(conn)?;
     Ok(rows.into_iter().map(|(u, since)| (User::from(u), since.0)).collect())
 }
 
@@ -47,7 +49,7 @@ pub fn managed_by(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<(User
         .filter(user_managers::manager_id.eq(DbId::from(manager)))
         .order(user_managers::user_id.asc())
         .select((user_managers::user_id, user_managers::since))
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(rows.into_iter().map(|(u, since)| (u.into(), since.0)).collect())
 }
 
@@ -59,7 +61,7 @@ pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<(UserId,
         .filter(user_managers::user_id.eq_any(&ids).or(user_managers::manager_id.eq_any(&ids)))
         .order((user_managers::since.asc(), user_managers::user_id.asc(), user_managers::manager_id.asc()))
         .select((user_managers::user_id, user_managers::manager_id, user_managers::since))
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(rows.into_iter().map(|(u, m, since)| (u.into(), m.into(), since.0)).collect())
 }
 
@@ -69,7 +71,7 @@ pub fn is_manager(conn: &mut AnyConnection, user: UserId, manager: UserId) -> Re
         .filter(user_managers::user_id.eq(DbId::from(user)))
         .filter(user_managers::manager_id.eq(DbId::from(manager)))
         .count()
-        .get_result(conn)?;
+        .get_result_on(conn)?;
     Ok(n > 0)
 }
 
@@ -80,17 +82,17 @@ pub fn is_manager(conn: &mut AnyConnection, user: UserId, manager: UserId) -> Re
 pub fn remove(conn: &mut AnyConnection, user: UserId, manager: UserId) -> Result<bool, StoreError> {
     let (user, manager) = (DbId::from(user), DbId::from(manager));
     diesel::delete(claim_codes::table.filter(claim_codes::user_id.eq(user)).filter(claim_codes::issued_by.eq(manager)))
-        .execute(conn)?;
+        .execute_on(conn)?;
     let n = diesel::delete(
         user_managers::table.filter(user_managers::user_id.eq(user)).filter(user_managers::manager_id.eq(manager)),
     )
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n > 0)
 }
 
 /// How many managers `user` has.
 pub fn count(conn: &mut AnyConnection, user: UserId) -> Result<i64, StoreError> {
-    Ok(user_managers::table.filter(user_managers::user_id.eq(DbId::from(user))).count().get_result(conn)?)
+    Ok(user_managers::table.filter(user_managers::user_id.eq(DbId::from(user))).count().get_result_on(conn)?)
 }
 
 /// Locks these users' rows until the transaction ends, in id order (so two
@@ -127,7 +129,7 @@ pub fn managed_alone(conn: &mut AnyConnection, manager: UserId, among: &[UserId]
     let rows: Vec<(DbId, DbId)> = user_managers::table
         .filter(user_managers::user_id.eq_any(ids))
         .select((user_managers::user_id, user_managers::manager_id))
-        .load(conn)?;
+        .load_on(conn)?;
     let me = DbId::from(manager);
     let shared: std::collections::HashSet<DbId> = rows.iter().filter(|(_, m)| *m != me).map(|(u, _)| *u).collect();
     Ok(among.iter().copied().filter(|u| !shared.contains(&DbId::from(*u))).collect())

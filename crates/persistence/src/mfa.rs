@@ -11,6 +11,7 @@ use domain::UserId;
 
 use crate::schema::{recovery_codes, totp_factors};
 use crate::types::{DbId, DbTime, Id, Ts};
+use crate::RunOn;
 use crate::{per_backend, AnyConnection, StoreError};
 
 /// An account's factor row: on when `enabled_at` is set, else an
@@ -56,7 +57,7 @@ pub fn find(conn: &mut AnyConnection, user: UserId) -> Result<Option<Factor>, St
             totp_factors::enroll_expires_at,
             totp_factors::last_step,
         ))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     Ok(row.map(|(secret_sealed, enabled_at, expires, last_step)| Factor {
         secret_sealed,
@@ -114,7 +115,7 @@ pub fn confirm(conn: &mut AnyConnection, user: UserId, step: i64, now: DateTime<
         totp_factors::enroll_expires_at.eq(None::<DbTime>),
         totp_factors::last_step.eq(Some(step)),
     ))
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n == 1)
 }
 
@@ -130,7 +131,7 @@ pub fn take_step(conn: &mut AnyConnection, user: UserId, step: i64) -> Result<bo
             .filter(totp_factors::last_step.is_null().or(totp_factors::last_step.lt(step))),
     )
     .set(totp_factors::last_step.eq(Some(step)))
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n == 1)
 }
 
@@ -142,8 +143,8 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, pending_too: bool) -> Resu
     // Explicit, beside the cascade: SQLite enforces foreign keys only on
     // connections that asked for it (Steward's all do; a batch tool might not).
     let on = totp_factors::table.filter(totp_factors::user_id.eq(id)).filter(totp_factors::enabled_at.is_not_null());
-    let was_on = diesel::select(diesel::dsl::exists(on)).get_result::<bool>(conn)?;
-    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id))).execute(conn)?;
+    let was_on = diesel::select(diesel::dsl::exists(on)).get_result_on::<bool>(conn)?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id))).execute_on(conn)?;
     let mut gone = diesel::delete(totp_factors::table).filter(totp_factors::user_id.eq(id)).into_boxed();
     if !pending_too {
         gone = gone.filter(totp_factors::enabled_at.is_not_null());
@@ -158,13 +159,13 @@ pub fn delete(conn: &mut AnyConnection, user: UserId, pending_too: bool) -> Resu
 /// `totp_factors_enroll_expires_idx`.
 pub fn purge_expired_enrollments(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let pending = totp_factors::enabled_at.is_null().and(totp_factors::enroll_expires_at.le(DbTime::from(now)));
-    Ok(diesel::delete(totp_factors::table.filter(pending)).execute(conn)?)
+    Ok(diesel::delete(totp_factors::table.filter(pending)).execute_on(conn)?)
 }
 
 /// Replaces `user`'s recovery codes with these hashes: the old set is void.
 pub fn replace_recovery_codes(conn: &mut AnyConnection, user: UserId, hashes: &[Vec<u8>]) -> Result<(), StoreError> {
     let id = DbId::from(user);
-    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id))).execute(conn)?;
+    diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(id))).execute_on(conn)?;
     let rows: Vec<_> =
         hashes.iter().map(|h| (recovery_codes::user_id.eq(id), recovery_codes::code_hash.eq(h.as_slice()))).collect();
     // A batch insert: Diesel offers it per backend, not on the multi-backend.
@@ -180,11 +181,11 @@ pub fn use_recovery_code(conn: &mut AnyConnection, user: UserId, hash: &[u8]) ->
             .filter(recovery_codes::user_id.eq(DbId::from(user)))
             .filter(recovery_codes::code_hash.eq(hash)),
     )
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n == 1)
 }
 
 /// How many unused recovery codes `user` has.
 pub fn recovery_codes_left(conn: &mut AnyConnection, user: UserId) -> Result<i64, StoreError> {
-    Ok(recovery_codes::table.filter(recovery_codes::user_id.eq(DbId::from(user))).count().get_result(conn)?)
+    Ok(recovery_codes::table.filter(recovery_codes::user_id.eq(DbId::from(user))).count().get_result_on(conn)?)
 }

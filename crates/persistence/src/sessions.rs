@@ -8,9 +8,11 @@ use diesel::prelude::*;
 use domain::sign_in::SecondFactor;
 use domain::{SessionId, User, UserId};
 
+use crate::columns;
 use crate::schema::{sessions, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 #[derive(Insertable)]
@@ -75,7 +77,7 @@ pub fn record(conn: &mut AnyConnection, new: &NewSignIn<'_>) -> Result<SessionId
             user_agent: new.user_agent,
             second_factor: new.second_factor.map(SecondFactor::as_str),
         })
-        .execute(conn)?;
+        .execute_on(conn)?;
     let now = DbTime::from(new.created_at);
     let surplus: Vec<DbId> = sessions::table
         .filter(sessions::user_id.eq(user))
@@ -85,11 +87,11 @@ pub fn record(conn: &mut AnyConnection, new: &NewSignIn<'_>) -> Result<SessionId
         .offset(MAX_LIVE_PER_ACCOUNT)
         .limit(1000)
         .select(sessions::id)
-        .load(conn)?;
+        .load_on(conn)?;
     if !surplus.is_empty() {
         diesel::update(sessions::table.filter(sessions::id.eq_any(surplus)))
             .set(sessions::revoked_at.eq(Some(now)))
-            .execute(conn)?;
+            .execute_on(conn)?;
     }
     Ok(id)
 }
@@ -120,8 +122,8 @@ pub fn authenticate(
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(users::password_hash.is_not_null())
-        .select((UserRow::as_select(), sessions::expires_at, sessions::last_used_at, sessions::second_factor))
-        .first(conn)
+        .select((columns::<UserRow>(), sessions::expires_at, sessions::last_used_at, sessions::second_factor))
+        .first_on(conn)
         .optional()?;
     Ok(found.map(|(user, expires_at, last_used_at, factor)| {
         LiveSession::from_columns(user, expires_at, last_used_at, factor)
@@ -162,7 +164,7 @@ pub fn touch(
             .filter(sessions::last_used_at.lt(DbTime::from(stale_before))),
     )
     .set((sessions::last_used_at.eq(DbTime::from(now)), sessions::last_ip.eq(ip)))
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n > 0)
 }
 
@@ -224,7 +226,7 @@ pub fn live_of(conn: &mut AnyConnection, user: UserId, now: DateTime<Utc>) -> Re
         .filter(sessions::expires_at.gt(DbTime::from(now)))
         .order((sessions::last_used_at.desc(), sessions::id.asc()))
         .select(SIGN_IN_COLUMNS)
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(rows.into_iter().map(sign_in).collect())
 }
 
@@ -244,7 +246,7 @@ pub fn revoke_live(
             .filter(sessions::expires_at.gt(now)),
     )
     .set(sessions::revoked_at.eq(Some(now)))
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(n > 0)
 }
 
@@ -253,7 +255,7 @@ pub fn revoke_live(
 pub fn set_second_factor(conn: &mut AnyConnection, session: SessionId, factor: SecondFactor) -> Result<(), StoreError> {
     diesel::update(sessions::table.filter(sessions::id.eq(DbId::from(session))))
         .set(sessions::second_factor.eq(Some(factor.as_str())))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -271,7 +273,7 @@ pub fn revoke(
             .filter(sessions::revoked_at.is_null()),
     )
     .set(sessions::revoked_at.eq(Some(DbTime::from(now))))
-    .execute(conn)?;
+    .execute_on(conn)?;
     Ok(())
 }
 
@@ -309,7 +311,7 @@ pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<SessionInfo
         .filter(sessions::user_id.eq(DbId::from(user)))
         .order((sessions::created_at.asc(), sessions::id.asc()))
         .select((SIGN_IN_COLUMNS, sessions::revoked_at))
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(rows
         .into_iter()
         .map(|(row, revoked_at)| {
@@ -331,5 +333,5 @@ pub fn of_user(conn: &mut AnyConnection, user: UserId) -> Result<Vec<SessionInfo
 pub fn purge(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let now = DbTime::from(now);
     Ok(diesel::delete(sessions::table.filter(sessions::revoked_at.is_not_null().or(sessions::expires_at.le(now))))
-        .execute(conn)?)
+        .execute_on(conn)?)
 }

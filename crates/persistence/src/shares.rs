@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{ScopeSet, Share, ShareId, User, UserId};
 
+use crate::columns;
 use crate::schema::{shares, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
+use crate::RunOn;
 use crate::{per_backend, AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -77,8 +79,8 @@ pub fn create(
                 .filter(shares::grantee_id.eq(row.grantee_id))
                 .filter(shares::expires_at.le(DbTime::from(now))),
         )
-        .execute(conn)?;
-        diesel::insert_into(shares::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
+        .execute_on(conn)?;
+        diesel::insert_into(shares::table).values(&row).execute_on(conn).map_err(|e| match StoreError::from(e) {
             StoreError::Conflict(_) => StoreError::Conflict("share"),
             other => other,
         })?;
@@ -98,18 +100,18 @@ pub fn update(
     let n = match expires_at {
         Some(end) => diesel::update(target)
             .set((shares::scopes.eq(scopes.to_storage()), shares::expires_at.eq(end.map(DbTime::from))))
-            .execute(conn)?,
-        None => diesel::update(target).set(shares::scopes.eq(scopes.to_storage())).execute(conn)?,
+            .execute_on(conn)?,
+        None => diesel::update(target).set(shares::scopes.eq(scopes.to_storage())).execute_on(conn)?,
     };
     if n == 0 {
         return Err(StoreError::NotFound);
     }
-    let row = shares::table.find(DbId::from(id)).select(ShareRow::as_select()).first(conn)?;
+    let row: ShareRow = shares::table.find(DbId::from(id)).select(columns::<ShareRow>()).first_on(conn)?;
     Share::try_from(row)
 }
 
 pub fn delete(conn: &mut AnyConnection, id: ShareId) -> Result<(), StoreError> {
-    match diesel::delete(shares::table.find(DbId::from(id))).execute(conn)? {
+    match diesel::delete(shares::table.find(DbId::from(id))).execute_on(conn)? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),
     }
@@ -124,12 +126,12 @@ pub fn granted_by(conn: &mut AnyConnection, owner: UserId, now: DateTime<Utc>) -
     // the owner's own, and those on the users it manages. MultiConnection
     // has no UNION: the statement is written once and typed per backend.
     let mut rows: Vec<ShareRow> = per_backend!(conn, |c| {
-        let own = shares::table.filter(shares::subject_id.eq(owner)).filter(live!(now)).select(ShareRow::as_select());
+        let own = shares::table.filter(shares::subject_id.eq(owner)).filter(live!(now)).select(columns::<ShareRow>());
         let managed = shares::table
             .inner_join(user_managers::table.on(user_managers::user_id.eq(shares::subject_id)))
             .filter(user_managers::manager_id.eq(owner))
             .filter(live!(now))
-            .select(ShareRow::as_select());
+            .select(columns::<ShareRow>());
         own.union_all(managed).load(c)
     })?;
     rows.sort_by_key(|r| (r.created_at, r.id.0));
@@ -148,8 +150,8 @@ pub fn received_by(
         .filter(shares::grantee_id.eq(DbId::from(grantee)))
         .filter(live!(DbTime::from(now)))
         .order((shares::created_at.asc(), shares::id.asc()))
-        .select((ShareRow::as_select(), UserRow::as_select()))
-        .load(conn)?;
+        .select((columns::<ShareRow>(), columns::<UserRow>()))
+        .load_on(conn)?;
     rows.into_iter().map(|(s, u)| Ok((Share::try_from(s)?, User::from(u)))).collect()
 }
 
@@ -165,20 +167,20 @@ pub fn subjects_received(
         .filter(live!(DbTime::from(now)))
         .order((shares::created_at.asc(), shares::id.asc()))
         .select(shares::subject_id)
-        .load(conn)?;
+        .load_on(conn)?;
     Ok(rows.into_iter().map(UserId::from).collect())
 }
 
 /// The users with these ids, by id, in one statement.
 pub fn users_by_id(conn: &mut AnyConnection, ids: &[UserId]) -> Result<HashMap<UserId, User>, StoreError> {
     let ids: Vec<DbId> = ids.iter().copied().map(DbId::from).collect();
-    let rows = users::table.filter(users::id.eq_any(ids)).select(UserRow::as_select()).load(conn)?;
+    let rows: Vec<UserRow> = users::table.filter(users::id.eq_any(ids)).select(columns::<UserRow>()).load_on(conn)?;
     Ok(rows.into_iter().map(User::from).map(|u| (u.id, u)).collect())
 }
 
 /// Drops shares that ended before `now` (the `purge-expired` job).
 pub fn purge_expired(conn: &mut AnyConnection, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute(conn)?)
+    Ok(diesel::delete(shares::table.filter(shares::expires_at.le(DbTime::from(now)))).execute_on(conn)?)
 }
 
 /// Every share that names one of `users`, as subject or grantee, expired
@@ -188,7 +190,7 @@ pub fn naming(conn: &mut AnyConnection, users: &[UserId]) -> Result<Vec<Share>, 
     let rows = shares::table
         .filter(shares::subject_id.eq_any(&ids).or(shares::grantee_id.eq_any(&ids)))
         .order((shares::created_at.asc(), shares::id.asc()))
-        .select(ShareRow::as_select())
-        .load(conn)?;
+        .select(columns::<ShareRow>())
+        .load_on(conn)?;
     shares_of(rows)
 }

@@ -7,8 +7,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use domain::throttle::Failures;
 
+use crate::columns;
 use crate::schema::signin_throttle;
 use crate::types::{DbTime, Ts};
+use crate::RunOn;
 use crate::{per_backend, AnyConnection, StoreError};
 
 #[derive(QueryableByName, Queryable, Selectable)]
@@ -67,8 +69,8 @@ pub fn record_failure(
 pub fn failures(conn: &mut AnyConnection, keys: &[&str]) -> Result<Vec<Option<Failures>>, StoreError> {
     let rows: Vec<(String, Row)> = signin_throttle::table
         .filter(signin_throttle::key.eq_any(keys))
-        .select((signin_throttle::key, Row::as_select()))
-        .load(conn)?;
+        .select((signin_throttle::key, columns::<Row>()))
+        .load_on(conn)?;
     let mut by_key: std::collections::HashMap<String, Failures> =
         rows.into_iter().map(|(k, row)| (k, Failures::from(row))).collect();
     Ok(keys.iter().map(|k| by_key.remove(*k)).collect())
@@ -76,7 +78,7 @@ pub fn failures(conn: &mut AnyConnection, keys: &[&str]) -> Result<Vec<Option<Fa
 
 /// Forgets the failures of `key` (after a successful sign-in).
 pub fn clear(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
-    diesel::delete(signin_throttle::table.filter(signin_throttle::key.eq(key))).execute(conn)?;
+    diesel::delete(signin_throttle::table.filter(signin_throttle::key.eq(key))).execute_on(conn)?;
     Ok(())
 }
 
@@ -102,5 +104,5 @@ pub fn purge_prefixed(conn: &mut AnyConnection, prefix: &str, cutoff: DateTime<U
             .filter(signin_throttle::key.like(format!("{prefix}%")))
             .filter(signin_throttle::window_started_at.lt(DbTime::from(cutoff))),
     )
-    .execute(conn)?)
+    .execute_on(conn)?)
 }

@@ -4,9 +4,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{Email, PersonName, User, UserId};
 
+use crate::columns;
 use crate::schema::users;
 use crate::trail::{Bind, Statement, Trail};
 use crate::types::{DbId, DbTime};
+use crate::RunOn;
 use crate::{AnyConnection, StoreError};
 
 #[derive(Queryable, Selectable)]
@@ -78,7 +80,7 @@ fn insert(conn: &mut AnyConnection, row: NewUserRow<'_>) -> Result<User, StoreEr
         managed: row.email.is_none(),
         registered_at: row.registered_at.0,
     };
-    diesel::insert_into(users::table).values(&row).execute(conn).map_err(|e| match StoreError::from(e) {
+    diesel::insert_into(users::table).values(&row).execute_on(conn).map_err(|e| match StoreError::from(e) {
         StoreError::Conflict(_) => StoreError::Conflict("email"),
         other => other,
     })?;
@@ -171,7 +173,8 @@ pub fn create_managed(
 }
 
 pub fn find(conn: &mut AnyConnection, id: UserId) -> Result<Option<User>, StoreError> {
-    let row = users::table.find(DbId::from(id)).select(UserRow::as_select()).first(conn).optional()?;
+    let row: Option<UserRow> =
+        users::table.find(DbId::from(id)).select(columns::<UserRow>()).first_on(conn).optional()?;
     Ok(row.map(User::from))
 }
 
@@ -182,20 +185,20 @@ pub fn find_account_by_email(
 ) -> Result<Option<(User, String)>, StoreError> {
     let row: Option<(UserRow, Option<String>)> = users::table
         .filter(users::email_normalized.eq(email_normalized))
-        .select((UserRow::as_select(), users::password_hash))
-        .first(conn)
+        .select((columns::<UserRow>(), users::password_hash))
+        .first_on(conn)
         .optional()?;
     Ok(row.and_then(|(user, hash)| hash.map(|h| (user.into(), h))))
 }
 
 /// The password hash of an account; `None` for a managed or missing user.
 pub fn password_hash(conn: &mut AnyConnection, id: UserId) -> Result<Option<String>, StoreError> {
-    let hash = users::table.find(DbId::from(id)).select(users::password_hash).first(conn).optional()?;
+    let hash = users::table.find(DbId::from(id)).select(users::password_hash).first_on(conn).optional()?;
     Ok(hash.flatten())
 }
 
 pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> Result<(), StoreError> {
-    let n = diesel::update(users::table.find(DbId::from(id))).set(users::password_hash.eq(hash)).execute(conn)?;
+    let n = diesel::update(users::table.find(DbId::from(id))).set(users::password_hash.eq(hash)).execute_on(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -203,7 +206,7 @@ pub fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> Re
 }
 
 pub fn set_admin(conn: &mut AnyConnection, id: UserId, admin: bool) -> Result<(), StoreError> {
-    diesel::update(users::table.find(DbId::from(id))).set(users::admin.eq(admin)).execute(conn)?;
+    diesel::update(users::table.find(DbId::from(id))).set(users::admin.eq(admin)).execute_on(conn)?;
     Ok(())
 }
 
@@ -211,12 +214,12 @@ pub fn set_admin(conn: &mut AnyConnection, id: UserId, admin: bool) -> Result<()
 /// (`registered_at`, then `id`), in one statement.
 pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<User>, StoreError> {
     use crate::schema::user_managers;
-    let rows = user_managers::table
+    let rows: Vec<UserRow> = user_managers::table
         .inner_join(users::table.on(users::id.eq(user_managers::user_id)))
         .filter(user_managers::manager_id.eq(DbId::from(manager)))
         .order((users::registered_at.asc(), users::id.asc()))
-        .select(UserRow::as_select())
-        .load(conn)?;
+        .select(columns::<UserRow>())
+        .load_on(conn)?;
     Ok(rows.into_iter().map(User::from).collect())
 }
 
@@ -231,11 +234,11 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
     match conn {
         // The row as changed, in the same round trip.
         AnyConnection::Postgres(c) => {
-            let row = update.returning(UserRow::as_select()).get_result(c).optional()?;
+            let row: Option<UserRow> = update.returning(columns::<UserRow>()).get_result(c).optional()?;
             row.map(User::from).ok_or(StoreError::NotFound)
         }
         AnyConnection::Sqlite(_) => {
-            if update.execute(conn)? == 0 {
+            if update.execute_on(conn)? == 0 {
                 return Err(StoreError::NotFound);
             }
             find(conn, id)?.ok_or(StoreError::NotFound)
@@ -255,7 +258,7 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
 /// (An account's deletion, which must also delete the users it manages
 /// alone, is [`delete_account`].)
 pub fn delete(conn: &mut AnyConnection, id: UserId) -> Result<(), StoreError> {
-    let n = diesel::delete(users::table.find(DbId::from(id))).execute(conn)?;
+    let n = diesel::delete(users::table.find(DbId::from(id))).execute_on(conn)?;
     if n == 0 {
         return Err(StoreError::NotFound);
     }
@@ -282,7 +285,8 @@ pub fn delete_managed(conn: &mut AnyConnection, id: UserId, trail: &Trail) -> Re
             .sql(" SELECT id FROM gone")
             .execute(c)?,
         AnyConnection::Sqlite(_) => {
-            let n = diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute(conn)?;
+            let n =
+                diesel::delete(users::table.find(DbId::from(id)).filter(users::email.is_null())).execute_on(conn)?;
             if n == 1 {
                 crate::trail::append_each(conn, trail)?;
             }
@@ -323,7 +327,7 @@ pub fn delete_account(conn: &mut AnyConnection, id: UserId, now: DateTime<Utc>) 
     let alone = crate::managers::managed_alone(conn, id, &ids)?;
     if !alone.is_empty() {
         let gone: Vec<DbId> = alone.iter().copied().map(DbId::from).collect();
-        diesel::delete(users::table.filter(users::id.eq_any(gone))).execute(conn)?;
+        diesel::delete(users::table.filter(users::id.eq_any(gone))).execute_on(conn)?;
     }
     // Read after the users it managed alone are gone (their shares with
     // them), before its own row goes (its shares by cascade).
@@ -349,24 +353,24 @@ pub fn rows_naming(conn: &mut AnyConnection, id: UserId) -> Result<i64, StoreErr
         access_log::table
             .filter(access_log::user_id.eq(id).or(access_log::actor_id.eq(id)))
             .count()
-            .get_result(conn)?,
-        users::table.filter(users::id.eq(id)).count().get_result::<i64>(conn)?,
+            .get_result_on(conn)?,
+        users::table.filter(users::id.eq(id)).count().get_result_on::<i64>(conn)?,
         user_managers::table
             .filter(user_managers::user_id.eq(id).or(user_managers::manager_id.eq(id)))
             .count()
-            .get_result(conn)?,
-        sessions::table.filter(sessions::user_id.eq(id)).count().get_result(conn)?,
-        shares::table.filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id))).count().get_result(conn)?,
-        activities::table.filter(activities::user_id.eq(id)).count().get_result(conn)?,
-        activity_traces::table.filter(activity_traces::user_id.eq(id)).count().get_result(conn)?,
+            .get_result_on(conn)?,
+        sessions::table.filter(sessions::user_id.eq(id)).count().get_result_on(conn)?,
+        shares::table.filter(shares::subject_id.eq(id).or(shares::grantee_id.eq(id))).count().get_result_on(conn)?,
+        activities::table.filter(activities::user_id.eq(id)).count().get_result_on(conn)?,
+        activity_traces::table.filter(activity_traces::user_id.eq(id)).count().get_result_on(conn)?,
         invitations::table
             .filter(invitations::user_id.eq(id).or(invitations::invitee_id.eq(id)).or(invitations::invited_by.eq(id)))
             .count()
-            .get_result(conn)?,
+            .get_result_on(conn)?,
         claim_codes::table
             .filter(claim_codes::user_id.eq(id).or(claim_codes::issued_by.eq(id)))
             .count()
-            .get_result(conn)?,
+            .get_result_on(conn)?,
     ];
     Ok(counts.iter().sum())
 }
