@@ -6,13 +6,11 @@ use diesel::prelude::*;
 use domain::access::{Grant, Managers};
 use domain::{ScopeSet, Share, ShareId, User, UserId};
 
-use crate::columns;
 use crate::schema::{shares, user_managers, users};
 use crate::shares::ShareRow;
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 /// How a subject stands to a caller: the subject's row, who manages it as
 /// far as the caller's access needs to know, and the live grant it gave

@@ -7,11 +7,9 @@ use diesel::prelude::*;
 use domain::access_log::{AccessEntry, Action, Via};
 use domain::{AccessEntryId, Scope, User, UserId};
 
-use crate::columns;
 use crate::schema::{access_log, users};
 use crate::types::{DbId, DbTime};
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = access_log)]

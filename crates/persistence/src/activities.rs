@@ -4,11 +4,9 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{Activity, ActivityId, ActivityName, Sport, TracePoint, UserId};
 
-use crate::columns;
 use crate::schema::{activities, activity_traces};
 use crate::types::{DbId, DbTime};
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]

@@ -12,11 +12,9 @@ use diesel::prelude::*;
 use domain::claim::{self, Keep};
 use domain::{Email, ScopeSet, Share, User, UserId};
 
-use crate::columns;
 use crate::schema::{claim_codes, invitations, shares, user_managers, users};
 use crate::types::{DbId, DbTime};
-use crate::RunOn;
-use crate::{managers, AnyConnection, StoreError};
+use crate::{columns, managers, AnyConnection, RunOn, StoreError};
 
 /// A live code, found by its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

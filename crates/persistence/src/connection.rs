@@ -118,6 +118,18 @@ impl Conn {
         Conn { inner, last_used: Instant::now(), lost: false }
     }
 
+    /// For a connection held outside the pool ([`crate::Pool::dedicated`]):
+    /// whether it can be used now, as the pool would judge it at checkout:
+    /// not lost, and either used within [`ALIVE_BYPASS`] or answering a
+    /// ping. Counts as a use.
+    pub fn usable(&mut self) -> bool {
+        if self.lost || (self.last_used.elapsed() > ALIVE_BYPASS && self.run(crate::ping).is_err()) {
+            return false;
+        }
+        self.last_used = Instant::now();
+        true
+    }
+
     /// Runs `f` on this connection; when it fails because the server is
     /// gone (its error says [`Failure::connection_lost`]), the connection
     /// is marked lost, so the pool drops it on return.

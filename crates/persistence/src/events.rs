@@ -30,8 +30,7 @@ use domain::{EventId, EventType, UserId};
 
 use crate::schema::{event_relay, events};
 use crate::types::{DbId, DbTime};
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{AnyConnection, RunOn, StoreError};
 
 /// An event to append: what the change is about, who made it (`None`: no
 /// caller, as in registration and a claim) and the resource after it, as

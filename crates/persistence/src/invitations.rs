@@ -7,12 +7,10 @@ use diesel::prelude::*;
 use domain::access::Managers;
 use domain::{Invitation, InvitationId, User, UserId};
 
-use crate::columns;
 use crate::schema::{invitations, user_managers, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = invitations)]

@@ -6,12 +6,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{User, UserId};
 
-use crate::columns;
 use crate::schema::{claim_codes, user_managers, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 /// Makes `manager` a manager of `user` since `at`. `Conflict("manager")`
 /// when it already is one.

@@ -11,8 +11,7 @@ use domain::UserId;
 
 use crate::schema::{recovery_codes, totp_factors};
 use crate::types::{DbId, DbTime, Id, Ts};
-use crate::RunOn;
-use crate::{per_backend, AnyConnection, StoreError};
+use crate::{per_backend, AnyConnection, RunOn, StoreError};
 
 /// An account's factor row: on when `enabled_at` is set, else an
 /// enrollment live until `enroll_expires_at`.

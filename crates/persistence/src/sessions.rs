@@ -8,12 +8,10 @@ use diesel::prelude::*;
 use domain::sign_in::SecondFactor;
 use domain::{SessionId, User, UserId};
 
-use crate::columns;
 use crate::schema::{sessions, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 #[derive(Insertable)]
 #[diesel(table_name = sessions)]

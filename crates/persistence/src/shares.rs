@@ -9,12 +9,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{ScopeSet, Share, ShareId, User, UserId};
 
-use crate::columns;
 use crate::schema::{shares, users};
 use crate::types::{DbId, DbTime};
 use crate::users::UserRow;
-use crate::RunOn;
-use crate::{per_backend, AnyConnection, StoreError};
+use crate::{columns, per_backend, AnyConnection, RunOn, StoreError};
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = shares)]

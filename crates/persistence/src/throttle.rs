@@ -7,11 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use domain::throttle::Failures;
 
-use crate::columns;
 use crate::schema::signin_throttle;
 use crate::types::{DbTime, Ts};
-use crate::RunOn;
-use crate::{per_backend, AnyConnection, StoreError};
+use crate::{columns, per_backend, AnyConnection, RunOn, StoreError};
 
 #[derive(QueryableByName, Queryable, Selectable)]
 #[diesel(table_name = signin_throttle)]

@@ -4,12 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use domain::{Email, PersonName, User, UserId};
 
-use crate::columns;
 use crate::schema::users;
 use crate::trail::{Bind, Statement, Trail};
 use crate::types::{DbId, DbTime};
-use crate::RunOn;
-use crate::{AnyConnection, StoreError};
+use crate::{columns, AnyConnection, RunOn, StoreError};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]

@@ -93,3 +93,34 @@ async fn a_server_restart_costs_at_most_one_request() {
         assert_eq!(app.get("/api/v1/users/", &ada.token).await.status(), StatusCode::OK);
     }
 }
+
+/// Reads' access-log entries are written on the writer's own connection
+/// (api::read_log), which a restart ends too: the reads after it are
+/// answered, each with its entry, as the pool's are (at most one fails).
+#[actix_rt::test]
+async fn a_server_restart_costs_reads_their_entries_at_most_one_request() {
+    let app = TestApp::spawn(persistence::Backend::Postgres).await;
+    let ada = app.account("ada@example.org").await;
+    let kim = app.managed(&ada, "Kim").await;
+    let bo = app.account("bo@example.org").await;
+    app.co_manage(&ada, &kim, &bo, "bo@example.org").await;
+    let entries = || async {
+        let res = app.get(&format!("/api/v1/users/{kim}/access-log?limit=100"), &ada.token).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        body(res).await.as_array().unwrap().iter().filter(|e| e["action"] == "user.read").count()
+    };
+    // Bo's read opens the writer's connection and leaves an entry.
+    assert_eq!(app.get(&format!("/api/v1/users/{kim}"), &bo.token).await.status(), StatusCode::OK);
+    assert_eq!(entries().await, 1);
+
+    app.db.end_connections();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(app.get(&format!("/api/v1/users/{kim}"), &bo.token).await.status());
+    }
+    let failed = statuses.iter().filter(|s| **s != StatusCode::OK).count();
+    assert!(failed <= 1, "at most one read fails after the restart: {statuses:?}");
+    let answered = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(entries().await, 1 + answered, "every answered read has its entry: {statuses:?}");
+}
