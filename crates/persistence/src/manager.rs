@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, InstrumentationEvent, SimpleConnection};
 use diesel::r2d2::R2D2Connection;
@@ -31,14 +31,49 @@ pub struct Manager {
 }
 
 impl Manager {
-    /// A manager for `url`, counting every statement it runs in `statements`.
-    pub(crate) fn new(backend: Backend, url: &str, statements: Arc<AtomicU64>) -> Manager {
-        Manager { backend, url: url.to_owned(), statements, born: Instant::now(), last_loss: AtomicU64::new(0) }
+    /// A manager for `url`, counting every statement it runs in
+    /// `statements`. A PostgreSQL connection gives up after `connect_timeout`
+    /// (see [`with_connect_timeout`]).
+    pub(crate) fn new(backend: Backend, url: &str, statements: Arc<AtomicU64>, connect_timeout: Duration) -> Manager {
+        let url = match backend {
+            Backend::Postgres => with_connect_timeout(url, connect_timeout),
+            Backend::Sqlite => url.to_owned(),
+        };
+        Manager { backend, url, statements, born: Instant::now(), last_loss: AtomicU64::new(0) }
     }
 
     fn nanos_since_born(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.born).as_nanos()).unwrap_or(u64::MAX)
     }
+}
+
+/// `url` with libpq's `connect_timeout` set to `timeout` (whole seconds,
+/// rounded up; libpq's least is 2), unless the URL sets one itself.
+/// Without it libpq waits as long as the kernel does (minutes) for an
+/// address that drops packets, and so would whatever waits on the
+/// connection: a connection outside the pool (the read log's writer, the
+/// relay) and the reads waiting for it, or the pool's own few threads that
+/// open connections, which a hung attempt keeps from opening others after
+/// the database is back. The pool's checkout timeout bounds a request's
+/// wait, not the attempt.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    let (before, fragment) = url.split_once('#').map_or((url, None), |(b, f)| (b, Some(f)));
+    let query = before.split_once('?').map(|(_, q)| q);
+    if query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("connect_timeout"))) {
+        return url.to_owned();
+    }
+    let seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    let separator = match query {
+        None => "?",
+        Some("") => "",
+        Some(_) => "&",
+    };
+    let mut out = format!("{before}{separator}connect_timeout={}", seconds.max(2));
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -99,4 +134,45 @@ thread_local! {
 /// what it ran (`api::act` checks that a single-statement write is one).
 pub fn statements_on_this_thread() -> u64 {
     ON_THIS_THREAD.with(|n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_connect_timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn the_connect_timeout_is_added_in_whole_seconds_unless_the_url_sets_one() {
+        let five = Duration::from_secs(5);
+        assert_eq!(with_connect_timeout("postgres://h/db", five), "postgres://h/db?connect_timeout=5");
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=require", five),
+            "postgres://h/db?sslmode=require&connect_timeout=5"
+        );
+        assert_eq!(with_connect_timeout("postgres://h/db?", five), "postgres://h/db?connect_timeout=5");
+        assert_eq!(with_connect_timeout("postgres://h/db#x", five), "postgres://h/db?connect_timeout=5#x");
+        // Rounded up, and never under libpq's least.
+        assert_eq!(
+            with_connect_timeout("postgres://h/db", Duration::from_millis(2500)),
+            "postgres://h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db", Duration::from_millis(300)),
+            "postgres://h/db?connect_timeout=2"
+        );
+        // The operator's own setting wins.
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?connect_timeout=30", five),
+            "postgres://h/db?connect_timeout=30"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?a=1&connect_timeout=0", five),
+            "postgres://h/db?a=1&connect_timeout=0"
+        );
+        // A parameter that only ends like it is not it.
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?tcp_connect_timeout=1", five),
+            "postgres://h/db?tcp_connect_timeout=1&connect_timeout=5"
+        );
+    }
 }

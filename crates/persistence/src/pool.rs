@@ -48,7 +48,7 @@ impl Pool {
             }
         }
         let statements = Arc::new(AtomicU64::new(0));
-        let manager = Manager::new(backend, url, Arc::clone(&statements));
+        let manager = Manager::new(backend, url, Arc::clone(&statements), options.connection_timeout);
         let inner = r2d2::Pool::builder()
             .max_size(options.max_size)
             .min_idle(Some(0))
@@ -109,7 +109,7 @@ impl Pool {
     /// which a pooled connection would hand to the next request.
     pub fn dedicated(&self) -> Result<crate::Conn, StoreError> {
         use r2d2::ManageConnection;
-        Manager::new(self.backend, &self.url, Arc::clone(&self.statements))
+        Manager::new(self.backend, &self.url, Arc::clone(&self.statements), self.timeout())
             .connect()
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }

@@ -75,3 +75,27 @@ fn a_lost_connection_found_through_another_error_type_has_the_others_checked() {
     assert_eq!(pool.state().connections, 1, "the lost connection is not pooled again");
     pool.get().unwrap().run(persistence::ping).expect("the other ended connection was replaced at checkout");
 }
+
+/// An address that takes the connection but never answers (a server
+/// hung, a firewall that swallows the startup): a connection outside the
+/// pool gives up after the pool's timeout (libpq's `connect_timeout`,
+/// rounded up to whole seconds) instead of waiting as long as the kernel
+/// would, and so do the reads waiting on the read log's writer.
+#[test]
+fn a_connection_to_a_server_that_never_answers_gives_up_after_the_timeout() {
+    // Never accepted: the kernel completes the handshake into the backlog,
+    // and the startup message is never read.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("postgres://postgres@{}/steward", silent.local_addr().unwrap());
+    let options = persistence::PoolOptions { max_size: 1, connection_timeout: Duration::from_secs(2) };
+    let pool = persistence::Pool::open(&url, &options).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let started = std::time::Instant::now();
+    std::thread::spawn(move || {
+        let _ = tx.send(pool.dedicated().map(|_| ()));
+    });
+    let outcome = rx.recv_timeout(Duration::from_secs(20)).expect("the attempt ends, it does not hang");
+    assert!(matches!(outcome, Err(StoreError::Unavailable(_))), "{outcome:?}");
+    assert!(started.elapsed() < Duration::from_secs(10), "gave up after {:?}", started.elapsed());
+    drop(silent);
+}
