@@ -13,7 +13,10 @@
 #    under a mixed load (40 % get, 30 % update, 20 % create, 10 % delete):
 #    every 200 ms, the age of the oldest event not yet published (the lag).
 #
-# BENCH_ONLY=relay skips part 1.
+# BENCH_ONLY=relay skips part 1. The events build's seeded users have the
+# events it would have written for them (their creation), so that a delete
+# pays the erasure of their data as it would in service; the base's have none.
+# BENCH_EVENTS_FILLFACTOR=100 writes them on full pages (before migration 000013).
 # Settings: BENCH_SECONDS=8 BENCH_WARMUP=2 BENCH_CONNECTIONS=64 BENCH_ROUNDS=2
 # BENCH_POOL_SIZE=10 BENCH_PORT=18090; PGHOST/PGPORT/PGUSER as for psql.
 set -euo pipefail
@@ -50,6 +53,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wrk from Debian when missing, as bench/run.sh does.
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+fi
 for tool in wrk psql curl; do command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
 
 start() { # binary [env...]
@@ -95,8 +104,23 @@ INSERT INTO users (id, first_name, admin, registered_at)
 INSERT INTO user_managers (user_id, manager_id, since)
   SELECT md5(u.email || j)::uuid, u.id, now() FROM users u, generate_series(1, $UPDATE_USERS + $DOOMED) j
   WHERE u.email IS NOT NULL;
-ANALYZE;
 SQL
+  # The events build's users have the events that build would have written
+  # for them: their creation (C4), numbered long ago, which a deletion's
+  # erasure blanks. The base writes none, so its users have none.
+  # BENCH_EVENTS_FILLFACTOR sets the table's fillfactor before they are
+  # written (100: pages filled to the brim, as before migration 000013).
+  if [ "${SEED_EVENTS:-0}" = 1 ]; then
+    psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<SQL
+${BENCH_EVENTS_FILLFACTOR:+ALTER TABLE events SET (fillfactor = $BENCH_EVENTS_FILLFACTOR);}
+INSERT INTO events (position, id, type, at, user_id, actor_id, data)
+  SELECT (SELECT coalesce(max(position), 0) FROM events) + row_number() OVER (), gen_random_uuid(), 'user.created',
+         now(), m.user_id, m.manager_id,
+         '{"id":"' || m.user_id || '","first_name":"Kid","last_name":null,"is_managed":true,"managers":["' || m.manager_id || '"]}'
+  FROM user_managers m;
+SQL
+  fi
+  psql -X -q -d "$DB" -c ANALYZE
   for i in $(seq 1 "$WRITERS"); do
     printf '{ token = "%s", users = { %s } },\n' "${tokens[$((i - 1))]}" \
       "$(psql -X -At -d "$DB" -c "SELECT string_agg('\"' || md5('w$i@example.org' || j)::uuid || '\"', ', ') FROM generate_series(1, $UPDATE_USERS) j")" >>"$data"
@@ -123,8 +147,8 @@ log "machine: nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq 1 "$ROUNDS"); do
   if [ $((round % 2)) = 1 ]; then order="base events"; else order="events base"; fi
   for build in $order; do
-    bin=$BASE
-    [ "$build" = events ] && bin=$EVENTS
+    bin=$BASE SEED_EVENTS=0
+    [ "$build" = events ] && bin=$EVENTS SEED_EVENTS=1
     for scenario in create update delete; do
       prepare "$bin"
       # A warm-up of deletes would use up the ids the measured run deletes.
@@ -143,7 +167,7 @@ NATS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 /usr/sbin/nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$NATS_DIR" >"$WORK/nats.log" 2>&1 &
 NPID=$!
 sleep 0.5
-prepare "$EVENTS" EVENTS_NATS_URL="nats://127.0.0.1:$NATS_PORT"
+SEED_EVENTS=1 prepare "$EVENTS" EVENTS_NATS_URL="nats://127.0.0.1:$NATS_PORT"
 LAGS="$WORK/lags.txt"
 : >"$LAGS"
 LAG_SQL="SELECT coalesce(extract(epoch FROM clock_timestamp() - min(at)), 0) FROM events

@@ -472,3 +472,60 @@ fn a_deletion_that_waited_for_a_change_erases_that_changes_event() {
     let about_kim: Vec<&str> = feed.iter().filter(|e| e.user == kim.id).map(|e| e.data.as_str()).collect();
     assert_eq!(about_kim, ["{}", "{}"], "the update's event is erased too: {feed:#?}");
 }
+
+/// The erasure rewrites a deleted user's earlier events in place
+/// (PostgreSQL): the events' pages keep room (migration 000013), so the
+/// blanked version stays on its page, a heap-only update that adds no
+/// index entry. On a page filled to the brim it would move to another page,
+/// with a new entry in each of the table's indexes.
+#[test]
+fn the_erasure_rewrites_events_on_their_own_page() {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    use persistence::events::{self, NewEvent};
+    use persistence::trail::Trail;
+    #[derive(diesel::QueryableByName)]
+    struct Block {
+        #[diesel(sql_type = BigInt)]
+        block: i64,
+    }
+    run(Backend::Postgres, |c| {
+        let ada = account(c, "ada@example.org");
+        let kim = managed(c, ada.id, "Kim");
+        let created = |user| NewEvent {
+            kind: domain::EventType::UserCreated,
+            user,
+            actor: Some(ada.id),
+            data: r#"{"first_name":"Kim","last_name":"Private"}"#.into(),
+        };
+        events::append(c, &[created(kim.id)], now()).unwrap();
+        // Then events already blank, each as large as Kim's will be once
+        // erased: without room kept, the first page holds as many as fit
+        // and then has less free than one more of them.
+        let blank = NewEvent { data: "{}".into(), ..created(ada.id) };
+        for _ in 0..4 {
+            events::append(c, &vec![blank.clone(); 100], now()).unwrap();
+        }
+        let kims_block = |c: &mut AnyConnection| {
+            let AnyConnection::Postgres(pg) = c else { unreachable!() };
+            diesel::sql_query(format!(
+                "SELECT (ctid::text::point)[0]::bigint AS block FROM events WHERE user_id = '{}' AND type = 'user.created'",
+                kim.id.as_uuid()
+            ))
+            .get_result::<Block>(pg)
+            .unwrap()
+            .block
+        };
+        let before = kims_block(c);
+        users::delete_managed(c, kim.id, &Trail::none()).unwrap();
+        let AnyConnection::Postgres(pg) = &mut *c else { unreachable!() };
+        let kept: Block = diesel::sql_query(format!(
+            "SELECT count(*) AS block FROM events WHERE user_id = '{}' AND data <> '{{}}'",
+            kim.id.as_uuid()
+        ))
+        .get_result(pg)
+        .unwrap();
+        assert_eq!(kept.block, 0, "Kim's events are erased");
+        assert_eq!(kims_block(c), before, "the erased version stays on its page");
+    });
+}
