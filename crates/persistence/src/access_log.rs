@@ -64,7 +64,7 @@ impl NewEntry {
 
     fn row(&self) -> EntryRow {
         EntryRow {
-            id: AccessEntryId::new().into(),
+            id: AccessEntryId::time_ordered().into(),
             user_id: self.user.into(),
             at: self.at.into(),
             actor_id: Some(self.actor.into()),
