@@ -57,8 +57,16 @@ impl Manager {
 /// the database is back. The pool's checkout timeout bounds a request's
 /// wait, not the attempt.
 fn with_connect_timeout(url: &str, timeout: Duration) -> String {
-    let (before, fragment) = url.split_once('#').map_or((url, None), |(b, f)| (b, Some(f)));
-    let query = before.split_once('?').map(|(_, q)| q);
+    // The parameters follow the first `?` after the user information,
+    // which ends at an `@` met before any `/` (as libpq reads it: a
+    // password may hold a `?` or a `#`). libpq knows no fragment, so a
+    // parameter goes at the very end.
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let hosts = match url[authority..].find(['@', '/']) {
+        Some(i) if url[authority + i..].starts_with('@') => authority + i + 1,
+        _ => authority,
+    };
+    let query = url[hosts..].split_once('?').map(|(_, q)| q);
     if query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("connect_timeout"))) {
         return url.to_owned();
     }
@@ -68,12 +76,7 @@ fn with_connect_timeout(url: &str, timeout: Duration) -> String {
         Some("") => "",
         Some(_) => "&",
     };
-    let mut out = format!("{before}{separator}connect_timeout={}", seconds.max(2));
-    if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
-    }
-    out
+    format!("{url}{separator}connect_timeout={}", seconds.max(2))
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -150,7 +153,12 @@ mod tests {
             "postgres://h/db?sslmode=require&connect_timeout=5"
         );
         assert_eq!(with_connect_timeout("postgres://h/db?", five), "postgres://h/db?connect_timeout=5");
-        assert_eq!(with_connect_timeout("postgres://h/db#x", five), "postgres://h/db?connect_timeout=5#x");
+        // A password's `?` and `#` are the password's.
+        assert_eq!(with_connect_timeout("postgres://u:p?w#d@h/db", five), "postgres://u:p?w#d@h/db?connect_timeout=5");
+        assert_eq!(
+            with_connect_timeout("postgres://u:p?w@h/db?sslmode=require", five),
+            "postgres://u:p?w@h/db?sslmode=require&connect_timeout=5"
+        );
         // Rounded up, and never under libpq's least.
         assert_eq!(
             with_connect_timeout("postgres://h/db", Duration::from_millis(2500)),
@@ -159,6 +167,11 @@ mod tests {
         assert_eq!(
             with_connect_timeout("postgres://h/db", Duration::from_millis(300)),
             "postgres://h/db?connect_timeout=2"
+        );
+        // An `@` in a parameter is the parameter's.
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?user=a@b", five),
+            "postgres://h/db?user=a@b&connect_timeout=5"
         );
         // The operator's own setting wins.
         assert_eq!(
