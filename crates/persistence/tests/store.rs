@@ -485,9 +485,9 @@ fn the_erasure_rewrites_events_on_their_own_page() {
     use persistence::events::{self, NewEvent};
     use persistence::trail::Trail;
     #[derive(diesel::QueryableByName)]
-    struct Block {
+    struct Number {
         #[diesel(sql_type = BigInt)]
-        block: i64,
+        n: i64,
     }
     run(Backend::Postgres, |c| {
         let ada = account(c, "ada@example.org");
@@ -509,23 +509,23 @@ fn the_erasure_rewrites_events_on_their_own_page() {
         let kims_block = |c: &mut AnyConnection| {
             let AnyConnection::Postgres(pg) = c else { unreachable!() };
             diesel::sql_query(format!(
-                "SELECT (ctid::text::point)[0]::bigint AS block FROM events WHERE user_id = '{}' AND type = 'user.created'",
+                "SELECT (ctid::text::point)[0]::bigint AS n FROM events WHERE user_id = '{}' AND type = 'user.created'",
                 kim.id.as_uuid()
             ))
-            .get_result::<Block>(pg)
+            .get_result::<Number>(pg)
             .unwrap()
-            .block
+            .n
         };
         let before = kims_block(c);
         users::delete_managed(c, kim.id, &Trail::none()).unwrap();
         let AnyConnection::Postgres(pg) = &mut *c else { unreachable!() };
-        let kept: Block = diesel::sql_query(format!(
-            "SELECT count(*) AS block FROM events WHERE user_id = '{}' AND data <> '{{}}'",
+        let kept: Number = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM events WHERE user_id = '{}' AND data <> '{{}}'",
             kim.id.as_uuid()
         ))
         .get_result(pg)
         .unwrap();
-        assert_eq!(kept.block, 0, "Kim's events are erased");
+        assert_eq!(kept.n, 0, "Kim's events are erased");
         assert_eq!(kims_block(c), before, "the erased version stays on its page");
     });
 }
