@@ -339,12 +339,14 @@ impl Db {
     /// take no locks, so at READ COMMITTED a transaction around them would
     /// hold nothing more for the change than this does (the sign-in's
     /// `last_used_at` touch, when due, commits on its own here: a sign-in
-    /// used by a request whose change failed was used all the same). A
-    /// request that leaves an
-    /// access-log entry runs its closure in a transaction all the same (the
-    /// entry is known before the closure runs, and may be the helper's to
-    /// write); SQLite's hop is one transaction, in turn, as for every write.
-    /// Debug builds check that the closure ran at most one statement.
+    /// used by a request whose change failed was used all the same). The
+    /// request's access-log entry goes with the first [`Access::trail`]
+    /// taken, so it commits in the change's statement; a store function
+    /// that must fall back to several statements (a change that found its
+    /// row changed since the decision read it) runs them in a transaction
+    /// of its own. SQLite's hop is one transaction, in turn, as for every
+    /// write. Debug builds check that the closure ran at most one statement
+    /// outside a transaction and that its trail took the entry.
     pub async fn write_one_as<I, T, F>(
         &self,
         caller: &Caller,
@@ -411,24 +413,29 @@ impl Db {
                 let done = act(c, &access, input).map_err(vanished)?;
                 return Ok((done, ends, entry_of(on, &access)));
             }
-            let pending = access.entry.borrow().is_some();
             // A write's entry commits with the write: here, unless its
             // trail took it.
             let act_and_record = |c: &mut AnyConnection| {
                 let done = act(c, &access, input).map_err(vanished)?;
                 if let Some(entry) = access.entry.take() {
+                    // A single-statement write's trail takes its entry
+                    // (`write_one_as`'s contract), so that the two commit
+                    // together. Tests run debug builds; in service the
+                    // entry is written all the same, after its change.
+                    debug_assert!(!single, "a single-statement write left its access-log entry to the hop");
+                    if single {
+                        tracing::error!(action = ?on.action(), "a single-statement write left its access-log entry");
+                    }
                     persistence::access_log::record(c, &entry).map_err(unrecorded).map_err(vanished)?;
                 }
                 Ok::<_, ApiError>(done)
             };
             let done = if !single {
                 act_and_record(c)?
-            } else if pending {
-                persistence::transaction_with(c, act_and_record)?
             } else {
-                let before = persistence::statements_on_this_thread();
+                let before = persistence::lone_statements_on_this_thread();
                 let done = act_and_record(c)?;
-                let ran = persistence::statements_on_this_thread() - before;
+                let ran = persistence::lone_statements_on_this_thread() - before;
                 debug_assert!(ran <= 1, "a single-statement write ran {ran} statements outside a transaction");
                 done
             };

@@ -6,7 +6,8 @@
 
 use domain::{EventType, UserId};
 use persistence::events::NewEvent;
-use persistence::AnyConnection;
+use persistence::trail::Trail;
+use persistence::{AnyConnection, StoreError};
 use serde::Serialize;
 
 use crate::act::{unrecorded, Access};
@@ -34,6 +35,13 @@ pub fn emit(
     events: impl IntoIterator<Item = NewEvent>,
 ) -> Result<(), ApiError> {
     let trail = access.trail(events);
+    persistence::trail::append(c, &trail).map_err(failure_of(&trail))
+}
+
+/// What a failure to write `trail` (or the change that carries it) answers:
+/// with an access-log entry in it, the request fails closed (503, see
+/// [`unrecorded`]); otherwise as any store error.
+pub fn failure_of(trail: &Trail) -> impl Fn(StoreError) -> ApiError {
     let logged = trail.entry.is_some();
-    persistence::trail::append(c, &trail).map_err(|e| if logged { unrecorded(e) } else { e.into() })
+    move |e| if logged { unrecorded(e) } else { e.into() }
 }

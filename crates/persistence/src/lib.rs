@@ -39,7 +39,7 @@ pub mod testing;
 pub use backend::{sqlite_path as sqlite_file, Backend};
 pub use connection::{columns, AnyConnection, Conn, RunOn, ALIVE_BYPASS};
 pub use error::{Failure, StoreError};
-pub use manager::{statements_on_this_thread, Manager};
+pub use manager::{lone_statements_on_this_thread, Manager};
 #[cfg(feature = "testing")]
 pub use migrate::migrate_up_to;
 pub use pool::{Pool, PoolOptions, PooledConnection};

@@ -1,6 +1,7 @@
 //! The r2d2 connection manager: opens connections, decides which to check
 //! before handing them out, and which to drop when they come back.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,11 +99,18 @@ impl r2d2::ManageConnection for Manager {
             }
         };
         let statements = Arc::clone(&self.statements);
-        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
-            if let InstrumentationEvent::StartQuery { .. } = event {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| match event {
+            InstrumentationEvent::StartQuery { .. } => {
                 statements.fetch_add(1, Ordering::Relaxed);
-                ON_THIS_THREAD.with(|n| n.set(n.get() + 1));
+                ON_THIS_THREAD.with(|t| t.started());
             }
+            // Diesel announces a transaction's (or savepoint's) start and
+            // end before it sends their SQL.
+            InstrumentationEvent::BeginTransaction { .. } => ON_THIS_THREAD.with(|t| t.open.set(t.open.get() + 1)),
+            InstrumentationEvent::CommitTransaction { .. } | InstrumentationEvent::RollbackTransaction { .. } => {
+                ON_THIS_THREAD.with(|t| t.closing.set(true))
+            }
+            _ => {}
         });
         Ok(Conn::new(conn))
     }
@@ -128,15 +136,39 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
-thread_local! {
-    static ON_THIS_THREAD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// What this thread's connections have run, for [`lone_statements_on_this_thread`].
+struct OnThisThread {
+    /// Statements started outside any transaction.
+    lone: Cell<u64>,
+    /// Transactions and savepoints open.
+    open: Cell<u32>,
+    /// A commit or rollback announced: the next statement is its own, the
+    /// last inside what it closes.
+    closing: Cell<bool>,
 }
 
-/// How many statements this thread has started, on any connection: a
-/// blocking hop runs on one thread, so the difference across a closure is
-/// what it ran (`api::act` checks that a single-statement write is one).
-pub fn statements_on_this_thread() -> u64 {
-    ON_THIS_THREAD.with(|n| n.get())
+impl OnThisThread {
+    fn started(&self) {
+        if self.closing.replace(false) {
+            self.open.set(self.open.get().saturating_sub(1));
+        } else if self.open.get() == 0 {
+            self.lone.set(self.lone.get() + 1);
+        }
+    }
+}
+
+thread_local! {
+    static ON_THIS_THREAD: OnThisThread =
+        const { OnThisThread { lone: Cell::new(0), open: Cell::new(0), closing: Cell::new(false) } };
+}
+
+/// How many statements this thread has started outside a transaction, on
+/// any connection: a blocking hop runs on one thread, so the difference
+/// across a closure is what it ran on its own (`api::act` checks that a
+/// single-statement write is one; a transaction it falls back to, with
+/// its `BEGIN` and `COMMIT`, counts for nothing).
+pub fn lone_statements_on_this_thread() -> u64 {
+    ON_THIS_THREAD.with(|t| t.lone.get())
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub(crate) fn append_each(conn: &mut AnyConnection, trail: &Trail) -> Result<(),
 
 /// A value bound to a [`Statement`].
 pub(crate) enum Bind {
+    Bool(bool),
     Id(Uuid),
     OptId(Option<Uuid>),
     Text(String),
@@ -175,6 +176,7 @@ impl QueryFragment<Pg> for Statement {
         for piece in &self.pieces {
             match piece {
                 Piece::Sql(sql) => out.push_sql(sql),
+                Piece::Bind(Bind::Bool(v)) => out.push_bind_param::<diesel::sql_types::Bool, _>(v)?,
                 Piece::Bind(Bind::Id(v)) => out.push_bind_param::<PgUuid, _>(v)?,
                 Piece::Bind(Bind::OptId(v)) => out.push_bind_param::<Nullable<PgUuid>, _>(v)?,
                 Piece::Bind(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,

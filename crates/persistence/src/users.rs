@@ -68,6 +68,17 @@ pub struct NameChanges {
     pub last_name: Option<Option<String>>,
 }
 
+impl NameChanges {
+    /// `user` with these changes made.
+    pub fn applied_to(&self, user: &User) -> User {
+        User {
+            first_name: self.first_name.clone().unwrap_or_else(|| user.first_name.clone()),
+            last_name: self.last_name.clone().unwrap_or_else(|| user.last_name.clone()),
+            ..user.clone()
+        }
+    }
+}
+
 fn insert(conn: &mut AnyConnection, row: NewUserRow<'_>) -> Result<User, StoreError> {
     let user = User {
         id: row.id.into(),
@@ -242,6 +253,62 @@ pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges)
             find(conn, id)?.ok_or(StoreError::NotFound)
         }
     }
+}
+
+/// [`update_names`] of `seen`, the user as the request's decision read it,
+/// with the change's trail: `trail` (its access-log entry, if any) with
+/// `events` of the user as changed. On PostgreSQL one statement, its own
+/// transaction: the update holds only while the row is still the one
+/// `seen` shows, so the events, made from `seen` with `changes`, are of
+/// the row as it now is. When it is not (another change came between the
+/// decision and this one), the update and the trail run as two statements
+/// in a transaction of their own, the events made from the row the update
+/// returned. On SQLite, run it in a transaction (the API's write hop is
+/// one). `NotFound` when the user is gone.
+pub fn update_names_traced(
+    conn: &mut AnyConnection,
+    seen: &User,
+    changes: &NameChanges,
+    mut trail: Trail,
+    events: impl Fn(&User) -> Vec<crate::events::NewEvent>,
+) -> Result<User, StoreError> {
+    let in_order = |conn: &mut AnyConnection, mut trail: Trail| {
+        let user = update_names(conn, seen.id, changes)?;
+        trail.events = events(&user);
+        crate::trail::append(conn, &trail)?;
+        Ok(user)
+    };
+    let nothing_to_change = changes.first_name.is_none() && changes.last_name.is_none();
+    let AnyConnection::Postgres(c) = conn else { return in_order(conn, trail) };
+    if nothing_to_change {
+        return crate::transaction_with(conn, |c| in_order(c, trail));
+    }
+    let changed = changes.applied_to(seen);
+    trail.events = events(&changed);
+    let text = |t: &Option<String>| Bind::OptText(t.clone());
+    let n = Statement::new("WITH updated AS (UPDATE users SET first_name = ")
+        .bind(text(&changed.first_name))
+        .sql(", last_name = ")
+        .bind(text(&changed.last_name))
+        .sql(" WHERE id = ")
+        .bind(Bind::Id(*seen.id.as_uuid()))
+        .sql(" AND first_name IS NOT DISTINCT FROM ")
+        .bind(text(&seen.first_name))
+        .sql(" AND last_name IS NOT DISTINCT FROM ")
+        .bind(text(&seen.last_name))
+        .sql(" AND email IS NOT DISTINCT FROM ")
+        .bind(text(&seen.email))
+        .sql(" AND admin = ")
+        .bind(Bind::Bool(seen.admin))
+        .sql(" RETURNING id)")
+        .trail_when(&trail, "EXISTS (SELECT 1 FROM updated)")
+        .sql(" SELECT id FROM updated")
+        .execute(c)?;
+    if n == 1 {
+        return Ok(changed);
+    }
+    trail.events.clear();
+    crate::transaction_with(conn, |c| in_order(c, trail))
 }
 
 /// Deletes a user and everything that names them (through the foreign

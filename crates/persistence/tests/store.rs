@@ -354,6 +354,49 @@ on_both_backends! {
         assert_eq!(log[0].actor, Some(ada.id));
     };
 
+    an_update_tells_the_row_it_made_also_when_another_change_came_first: |conn| {
+        use persistence::events::{self, NewEvent};
+        use persistence::trail::Trail;
+        let ada = account(conn, "ada@example.org");
+        let seen = managed(conn, ada.id, "Kim");
+        let told = |user: &domain::User| {
+            let data = format!("{:?} {:?}", user.first_name, user.last_name);
+            vec![NewEvent { kind: domain::EventType::UserUpdated, user: user.id, actor: Some(ada.id), data }]
+        };
+        let no_entry = || Trail { events: Vec::new(), at: now(), entry: None };
+        let first = |name: &str| NameChanges { first_name: Some(Some(name.into())), ..Default::default() };
+        let last_event = |conn: &mut AnyConnection| {
+            events::sequence(conn).unwrap();
+            events::after(conn, 0, 1000).unwrap().pop().unwrap().data
+        };
+        let lone = persistence::lone_statements_on_this_thread;
+        // Another change between the decision's read (`seen`) and this one:
+        // the update makes both, and its event tells both.
+        let lee = NameChanges { last_name: Some(Some("Lee".into())), ..Default::default() };
+        users::update_names(conn, seen.id, &lee).unwrap();
+        let before = (events::count(conn).unwrap(), lone());
+        let user = users::update_names_traced(conn, &seen, &first("Kit"), no_entry(), told).unwrap();
+        let ran = lone() - before.1;
+        assert_eq!((user.first_name.as_deref(), user.last_name.as_deref()), (Some("Kit"), Some("Lee")));
+        assert_eq!(users::find(conn, seen.id).unwrap().as_ref(), Some(&user), "what it returns is the row");
+        assert_eq!(events::count(conn).unwrap(), before.0 + 1, "one event");
+        assert_eq!(last_event(conn), r#"Some("Kit") Some("Lee")"#);
+        // Nothing in between: the same, in one statement on PostgreSQL (a
+        // transaction's statements, SQLite's here, count for nothing).
+        let before = lone();
+        let user = users::update_names_traced(conn, &user, &first("Kai"), no_entry(), told).unwrap();
+        if let AnyConnection::Postgres(_) = conn {
+            assert_eq!((ran, lone() - before), (1, 1), "one statement outside a transaction, either way");
+        }
+        assert_eq!(users::find(conn, seen.id).unwrap().as_ref(), Some(&user));
+        assert_eq!(last_event(conn), r#"Some("Kai") Some("Lee")"#);
+        // And a user gone since is not found, with no event.
+        let before = events::count(conn).unwrap();
+        users::delete(conn, seen.id).unwrap();
+        assert!(matches!(users::update_names_traced(conn, &user, &first("Kip"), no_entry(), told), Err(StoreError::NotFound)));
+        assert_eq!(events::count(conn).unwrap(), before);
+    };
+
     a_change_that_is_its_own_statement_leaves_its_trail_only_with_the_change: |conn| {
         use persistence::events::{self, NewEvent};
         use persistence::trail::Trail;

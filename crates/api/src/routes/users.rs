@@ -9,7 +9,7 @@ use persistence::users::{self, NameChanges};
 
 use crate::act::On;
 use crate::dto::{ManagedUserCreate, ManagedUserUpdate, UserResponse, UserSummary};
-use crate::events::{self, deleted, emit};
+use crate::events::{self, deleted};
 use crate::extract::{query_bools, Json};
 use crate::{ApiError, AppState, Caller};
 use domain::access_log::Action;
@@ -142,16 +142,19 @@ pub async fn update_managed_user(
     let on = On::user(&path, Action::UserUpdate);
     let updated = state
         .db
-        .write_as(&caller, body.into_inner(), on, |c, access, update: ManagedUserUpdate| {
+        .write_one_as(&caller, body.into_inner(), on, |c, access, update: ManagedUserUpdate| {
             let changes = NameChanges {
                 first_name: update.first_name.map(|n| Some(n.into_string())),
                 last_name: update.last_name.map(|n| n.map(|n| n.into_string())),
             };
-            let user = users::update_names(c, access.subject.id, &changes)?;
+            let me = access.caller.id;
+            // The update, its event and its entry in one statement, while
+            // the row is still the one the decision read.
             let updated =
-                events::event(EventType::UserUpdated, user.id, Some(access.caller.id), &UserResponse::from(&user));
-            emit(c, access, [updated])?;
-            Ok(user)
+                |user: &User| vec![events::event(EventType::UserUpdated, user.id, Some(me), &UserResponse::from(user))];
+            let trail = access.trail([]);
+            let failed = events::failure_of(&trail);
+            users::update_names_traced(c, &access.subject, &changes, trail, updated).map_err(failed)
         })
         .await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(&updated)))

@@ -84,6 +84,37 @@ on_both_backends! {
         assert!(names.iter().any(|n| n == first), "the final state is one of the writes: {user}");
         assert_eq!(user["last_name"], user["first_name"], "and all of one write, not a mix");
     }
+
+    async fn concurrent_puts_of_different_names_each_tell_the_row_they_made(app) {
+        let root = app.admin("root@example.org").await;
+        let ada = app.account("ada@example.org").await;
+        let kim = app.managed(&ada, "Kim").await;
+        let path = format!("/api/v1/users/{kim}");
+        // Half change the first name, half the last: each PUT's answer and
+        // event must be the row after it, the other's latest name included,
+        // never the row as its decision read it.
+        let bodies: Vec<_> = (0..20)
+            .map(|i| if i % 2 == 0 { json!({"first_name": format!("F{i}")}) } else { json!({"last_name": format!("L{i}")}) })
+            .collect();
+        let responses = futures_util::future::join_all(bodies.iter().map(|b| app.put_json(&path, &ada.token, b))).await;
+        for (body, res) in bodies.iter().zip(responses) {
+            assert_eq!(res.status(), StatusCode::OK);
+            let user = crate::helpers::body(res).await;
+            let (field, value) = body.as_object().unwrap().iter().next().unwrap();
+            assert_eq!(&user[field], value, "the answer has its own change: {user}");
+        }
+        let user = crate::helpers::body(app.get(&path, &ada.token).await).await;
+        // Two registrations, the creation, twenty updates.
+        let events = crate::events::feed(&app, &root, 23).await;
+        let names = |d: &serde_json::Value| (d["first_name"].clone(), d["last_name"].clone());
+        let mut last = (json!("Kim"), json!(null));
+        for e in events.iter().filter(|e| e["type"] == "user.updated") {
+            let now = names(&e["data"]);
+            assert!(now.0 == last.0 || now.1 == last.1, "each event changes one name of the one before: {last:?} then {now:?}");
+            last = now;
+        }
+        assert_eq!(last, names(&user), "the last event is the row");
+    }
 }
 
 /// On SQLite, writes take turns in the process (api::Db::write), so none
