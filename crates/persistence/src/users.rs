@@ -233,7 +233,7 @@ pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<Use
 }
 
 /// Applies `changes` and returns the user as it now is. Two statements:
-/// run it in a transaction (the API's write hop is one), so the answer is
+/// run it in a transaction (as [`update_names_traced`] does), so the answer is
 /// the row this change made.
 pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges) -> Result<User, StoreError> {
     if changes.first_name.is_none() && changes.last_name.is_none() {
