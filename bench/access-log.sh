@@ -16,6 +16,15 @@
 #   BENCH_SCENARIOS="get grantee_trace"  add `list` (a manager's GET /users/,
 #                                  which leaves no entry) for issue 15's bar
 #   BENCH_RESULTS=bench/results/issue-13.md
+#   BENCH_AFTER_SQL="..."          SQL run on the after build's database once
+#                                  it is seeded (an experiment on the schema:
+#                                  what an index or a constraint costs)
+# Each measurement also reads the CPU time that Steward and PostgreSQL (all
+# its processes) spent meanwhile, as microseconds per request: where the
+# log's cost lands, which req/s alone cannot tell on a machine whose other
+# load moves from round to round; and the CPU time the virtual machine's
+# host took from it meanwhile (steal), which slows a round for no reason
+# of its own.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -121,12 +130,26 @@ wrk_rps() { # port scenario data seconds
   echo "$line" | tr ' ' '\n' | sed -n 's/^rps=//p'
 }
 
+# CPU time (clock ticks) of one process, and of all PostgreSQL's.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
+# The machine's stolen time (a virtual machine's CPU taken by its host).
+steal_ticks() { awk '$1 == "cpu" {print $9}' /proc/stat; }
+HZ=$(getconf CLK_TCK)
+
 log "starting both builds"
+declare -A SPIDS=()
 start before "$BEFORE" 18181
+SPIDS[before]=$SPID
 start after "$AFTER" 18182
+SPIDS[after]=$SPID
 log "seeding"
 DATA_BEFORE=$(seed 18181)
 DATA_AFTER=$(seed 18182)
+if [ -n "${BENCH_AFTER_SQL:-}" ]; then
+  log "on the after build's database: $BENCH_AFTER_SQL"
+  psql -X -q -v ON_ERROR_STOP=1 -d "steward_bench_log_${STAMP}_after" -c "$BENCH_AFTER_SQL"
+fi
 
 declare -A SUM=()
 ROWS=""
@@ -140,10 +163,15 @@ for r in $(seq 1 "$ROUNDS"); do
       port=18181 data=$DATA_BEFORE
       [ "$build" = after ] && port=18182 data=$DATA_AFTER
       wrk_rps "$port" "$scenario" "$data" 2 >/dev/null
+      s0=$(ticks "${SPIDS[$build]}") p0=$(pg_ticks) t0=$(steal_ticks)
       rps=$(wrk_rps "$port" "$scenario" "$data" "$SECS")
-      log "round $r $scenario $build: $rps req/s"
+      s1=$(ticks "${SPIDS[$build]}") p1=$(pg_ticks) t1=$(steal_ticks)
+      cpu=$(awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v st=$((t1 - t0)) -v hz="$HZ" -v secs="$SECS" -v cores="$(nproc)" \
+        -v n="$(awk -v r="$rps" -v t="$SECS" 'BEGIN {print r * t}')" \
+        'BEGIN {printf "%.1f | %.1f | %.1f", s * 1e6 / hz / n, p * 1e6 / hz / n, st * 100 / hz / secs / cores}')
+      log "round $r $scenario $build: $rps req/s (CPU us/req steward | postgres | stolen % of the cores: $cpu)"
       SUM[$scenario-$build]=$(awk -v a="${SUM[$scenario-$build]:-0}" -v b="$rps" 'BEGIN {print a + b}')
-      ROWS+="| $r | $scenario | $build | $rps |
+      ROWS+="| $r | $scenario | $build | $rps | $cpu |
 "
     done
   done
@@ -156,27 +184,27 @@ if [ "$LOG_ROWS" != 0 ]; then
   DB="steward_bench_log_${STAMP}_after"
   psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <<SQL
 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
-SELECT gen_random_uuid(), u.ids[1 + g % cardinality(u.ids)], now() - (g || ' seconds')::interval,
+SELECT steward_access_entry_id(now() - (g || ' seconds')::interval), u.ids[1 + g % cardinality(u.ids)],
+       now() - (g || ' seconds')::interval,
        u.ids[1 + (g / 7) % cardinality(u.ids)], 'someone',
        'trace.read', 'data:read', 'share'
 FROM (SELECT array_agg(id) AS ids FROM users) AS u, generate_series(1, $LOG_ROWS) AS g;
 ANALYZE access_log;
 SQL
   USER_ID=$(psql -X -At -d "$DB" -c "SELECT user_id FROM access_log GROUP BY user_id ORDER BY count(*) DESC LIMIT 1")
-  CURSOR=$(psql -X -At -F ' ' -d "$DB" -c "SELECT id, at FROM access_log WHERE user_id = '$USER_ID' ORDER BY at DESC, id DESC OFFSET 100000 LIMIT 1")
-  CURSOR_ID=${CURSOR%% *} CURSOR_AT=${CURSOR#* }
+  CURSOR_ID=$(psql -X -At -d "$DB" -c "SELECT id FROM access_log WHERE user_id = '$USER_ID' ORDER BY id DESC OFFSET 100000 LIMIT 1")
   # The statements of persistence::access_log::page with `before`: the
   # cursor by its key, then the page after it, 100,000 entries deep, with
   # each entry's actor looked up (a deleted actor's id is not shown).
   PLAN=$(psql -X -At -d "$DB" <<SQL
 SELECT count(*) || ' entries, ' || (SELECT count(*) FROM access_log WHERE user_id = '$USER_ID') || ' of the paged user' FROM access_log;
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
-SELECT at, id FROM access_log WHERE id = '$CURSOR_ID' AND user_id = '$USER_ID';
+SELECT id FROM access_log WHERE user_id = '$USER_ID' AND id = '$CURSOR_ID';
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)
 SELECT access_log.id, user_id, at, actor_id, actor_display_name, action, scope, via, users.id
 FROM access_log LEFT JOIN users ON access_log.actor_id = users.id
-WHERE user_id = '$USER_ID' AND (access_log.at, access_log.id) < ('$CURSOR_AT'::timestamptz, '$CURSOR_ID'::uuid)
-ORDER BY at DESC, access_log.id DESC LIMIT 50;
+WHERE user_id = '$USER_ID' AND access_log.id < '$CURSOR_ID'
+ORDER BY access_log.id DESC LIMIT 50;
 SQL
 )
 fi
@@ -186,9 +214,10 @@ fi
   echo
   echo "Run $STAMP on $(nproc) cores, $(psql -X -At -d postgres -c 'SHOW server_version'), wrk -t 2 -c $CONNS, $SECS s per measurement after a 2 s warm-up, $ROUNDS alternating rounds."
   echo "before: \`$BEFORE\`; after: \`$AFTER\`. Both on PostgreSQL, each on a database of its own, seeded alike through the API."
+  [ -z "${BENCH_AFTER_SQL:-}" ] || echo "On the after build's database, once seeded: \`$BENCH_AFTER_SQL\`."
   echo
-  echo "| round | scenario | build | req/s |"
-  echo "| --- | --- | --- | --- |"
+  echo "| round | scenario | build | req/s | Steward CPU µs/req | PostgreSQL CPU µs/req | stolen CPU % |"
+  echo "| --- | --- | --- | --- | ---: | ---: | ---: |"
   printf '%s' "$ROWS"
   echo
   for scenario in $SCENARIOS; do

@@ -313,8 +313,10 @@ pub fn update_names_traced(
 
 /// Deletes a user and everything that names them (through the foreign
 /// keys' `ON DELETE CASCADE`, every row of every other table): its
-/// sign-ins, shares, activities, traces, its access log, its place among
-/// others' managers, invitations and claim codes; nulls the actor of the
+/// sign-ins, shares, activities, traces, its place among others'
+/// managers, invitations and claim codes, and its access log (on
+/// PostgreSQL the deletion's trigger, migration 000014, after the
+/// cascades and the writers they waited for); nulls the actor of the
 /// entries it left in others' logs ([`crate::access_log::forget_actor`]);
 /// and its events stay with their data blanked (`{}`: the deletion's
 /// trigger, migration 000011, which sees every event committed before the

@@ -90,7 +90,8 @@ WITH numbered AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM users WHE
 INSERT INTO shares (id, subject_id, grantee_id, scopes, created_at)
   SELECT gen_random_uuid(), a.id, b.id, 'data:read', now() FROM numbered a JOIN numbered b ON b.n = a.n + 1;
 INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via)
-  SELECT gen_random_uuid(), kid, now() - (g || ' minutes')::interval, manager, 'user', 'user.read', 'data:read', 'manager'
+  SELECT steward_access_entry_id(now() - (g || ' minutes')::interval), kid, now() - (g || ' minutes')::interval,
+         manager, 'user', 'user.read', 'data:read', 'manager'
   FROM kid_of CROSS JOIN generate_series(1, 3) AS g;
 INSERT INTO totp_factors (user_id, secret_sealed, enabled_at, last_step)
   SELECT id, '\\x00'::bytea, now(), 1 FROM users WHERE email IS NOT NULL;

@@ -354,6 +354,23 @@ on_both_backends! {
         assert_eq!(log[0].actor, Some(ada.id));
     };
 
+    a_batch_of_reads_entries_with_a_user_gone_writes_none: |conn| {
+        use domain::access_log::{Action, Via};
+        use persistence::access_log::{self, NewEntry};
+        let ada = account(conn, "ada@example.org");
+        let (kim, lou) = (managed(conn, ada.id, "Kim"), managed(conn, ada.id, "Lou"));
+        let read = |user: &domain::User| NewEntry::new(user.id, &ada, Action::UserRead, Via::Manager, now());
+        let batch = [read(&kim), read(&lou), read(&kim)];
+        users::delete(conn, lou.id).unwrap();
+        // On PostgreSQL the batch's lock of its users stands for the
+        // foreign key (migration 000014): all or none, as the key made it.
+        assert!(matches!(access_log::record_reads(conn, &batch), Err(StoreError::NotFound)));
+        assert!(access_log::page(conn, kim.id, 10, None).unwrap().unwrap().is_empty(), "none written");
+        access_log::record_reads(conn, &[read(&kim), read(&kim)]).unwrap();
+        assert_eq!(access_log::page(conn, kim.id, 10, None).unwrap().unwrap().len(), 2);
+        assert!(matches!(access_log::record_reads(conn, &[read(&lou)]), Err(StoreError::NotFound)));
+    };
+
     an_update_tells_the_row_it_made_also_when_another_change_came_first: |conn| {
         use persistence::events::{self, NewEvent};
         use persistence::trail::Trail;

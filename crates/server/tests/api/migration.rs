@@ -228,3 +228,94 @@ async fn a_database_of_one_manager_each_migrates_with_every_row_and_right_on_pos
 async fn a_database_of_one_manager_each_migrates_with_every_row_and_right_on_sqlite() {
     migrates_every_row_and_right(Backend::Sqlite).await;
 }
+
+/// The last migration before the access log's ids were made from their time.
+const BEFORE_KEYED_LOG: &str = "2026-12-03-000013";
+
+/// Migration 000014 makes each access-log entry's id again from its `at`
+/// (the log's order is its ids' order since): a log written with random
+/// ids pages newest first after it, every entry kept with its fields, and
+/// entries written after it sort among the old ones by time.
+async fn an_access_log_with_random_ids_pages_newest_first_after_its_migration(backend: Backend) {
+    use domain::access_log::{Action, Via};
+    use persistence::access_log::{self, NewEntry};
+    let db = TestDb::empty(backend);
+    let pool = Pool::open(db.url(), &Default::default()).unwrap();
+    let applied = pool.get().unwrap().run(|c| persistence::migrate_up_to(c, BEFORE_KEYED_LOG)).unwrap();
+    assert_eq!(applied.len(), 13, "{applied:?}");
+    let q = Sql(backend);
+    let (ada, kim) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00.000250Z").unwrap().with_timezone(&chrono::Utc);
+    // Times a microsecond, a millisecond and seconds apart, inserted out of
+    // order, with random ids.
+    let offsets_us = [3_000_000_i64, 1, 0, 1_000, 999, 2_000_000, 1_001];
+    let mut sql = format!(
+        "INSERT INTO users (id, email, email_normalized, password_hash, registered_at) \
+         VALUES ({}, 'ada@example.org', 'ada@example.org', 'x', {});
+         INSERT INTO users (id, first_name, registered_at) VALUES ({}, 'Kim', {});
+         INSERT INTO user_managers (user_id, manager_id, since) VALUES ({}, {}, {});",
+        q.id(ada),
+        q.time("2026-11-01T00:00:00Z"),
+        q.id(kim),
+        q.time("2026-11-02T00:00:00Z"),
+        q.id(kim),
+        q.id(ada),
+        q.time("2026-11-02T00:00:00Z"),
+    );
+    for (i, us) in offsets_us.iter().enumerate() {
+        let at = (t0 + chrono::Duration::microseconds(*us)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        sql += &format!(
+            "INSERT INTO access_log (id, user_id, at, actor_id, actor_display_name, action, scope, via) \
+             VALUES ({}, {}, {}, {}, 'Ada {i}', 'user.read', 'data:read', 'manager');",
+            q.id(uuid::Uuid::new_v4()),
+            q.id(kim),
+            q.time(&at),
+            q.id(ada),
+        );
+    }
+    db.execute(&sql);
+    assert_eq!(pool.migrate().unwrap().len(), 1, "000014 and no other");
+
+    let kim_id: domain::UserId = kim.to_string().parse().unwrap();
+    let log = pool.get().unwrap().run(|c| access_log::page(c, kim_id, 100, None)).unwrap().unwrap();
+    let mut want: Vec<(i64, String)> = offsets_us.iter().enumerate().map(|(i, us)| (*us, format!("Ada {i}"))).collect();
+    want.sort_by_key(|w| std::cmp::Reverse(w.0));
+    let got: Vec<(i64, String)> =
+        log.iter().map(|e| ((e.at - t0).num_microseconds().unwrap(), e.actor_display_name.clone())).collect();
+    assert_eq!(got, want, "newest first, to the microsecond, every entry kept");
+    for entry in &log {
+        let made = domain::AccessEntryId::for_time(entry.at).to_string();
+        assert_eq!(entry.id.to_string()[..17], made[..17], "the id begins with its time");
+        assert_eq!(entry.actor, Some(ada.to_string().parse().unwrap()));
+    }
+    // Paged two at a time, the same entries.
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = pool.get().unwrap().run(|c| access_log::page(c, kim_id, 2, before)).unwrap().unwrap();
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        paged.extend(page.iter().map(|e| e.id));
+    }
+    assert_eq!(paged, log.iter().map(|e| e.id).collect::<Vec<_>>());
+
+    // A new entry between two old ones, by time.
+    let actor = pool.get().unwrap().run(|c| persistence::users::find(c, ada.to_string().parse().unwrap())).unwrap();
+    let actor = actor.expect("ada");
+    let between = t0 + chrono::Duration::microseconds(1_500_000);
+    let entry = NewEntry::new(kim_id, &actor, Action::UserRead, Via::Manager, between);
+    pool.get().unwrap().run(|c| access_log::record_reads(c, &[entry])).unwrap();
+    let log = pool.get().unwrap().run(|c| access_log::page(c, kim_id, 100, None)).unwrap().unwrap();
+    let ats: Vec<i64> = log.iter().map(|e| (e.at - t0).num_microseconds().unwrap()).collect();
+    assert_eq!(ats, [3_000_000, 2_000_000, 1_500_000, 1_001, 1_000, 999, 1, 0]);
+}
+
+#[actix_rt::test]
+async fn an_access_log_with_random_ids_pages_newest_first_after_its_migration_on_postgres() {
+    an_access_log_with_random_ids_pages_newest_first_after_its_migration(Backend::Postgres).await;
+}
+
+#[actix_rt::test]
+async fn an_access_log_with_random_ids_pages_newest_first_after_its_migration_on_sqlite() {
+    an_access_log_with_random_ids_pages_newest_first_after_its_migration(Backend::Sqlite).await;
+}
