@@ -16,6 +16,10 @@ lint:
 fmt:
     cargo fmt --all
 
+# The crates' API docs, with no broken or private intra-doc links (CI checks this too).
+doc:
+    RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --workspace
+
 fmt-check:
     cargo fmt --all -- --check
 

@@ -24,7 +24,7 @@
 //! access-log entry commits with it or not at all.
 //! A read records its entry after reading and before answering, batched
 //! with other reads' entries in a transaction of their own (committed
-//! without waiting for the disk on PostgreSQL, see [`crate::read_log`]);
+//! without waiting for the disk on PostgreSQL, see `read_log`);
 //! an entry that cannot be written fails the request (503),
 //! and a refused request (any 4xx) leaves none. Because the action is
 //! part of [`On`], an endpoint that acts on someone's data cannot forget
@@ -104,7 +104,7 @@ pub enum On {
 
 impl On {
     /// `action` on the user of a path's `{user_id}`; it needs what the
-    /// action needs ([`Need::of`]).
+    /// action needs (`Need::of`).
     pub fn user(raw: &str, action: Action) -> On {
         On::User(raw.parse().ok(), Need::of(action), Some(action))
     }

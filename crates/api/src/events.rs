@@ -40,7 +40,7 @@ pub fn emit(
 
 /// What a failure to write `trail` (or the change that carries it) answers:
 /// with an access-log entry in it, the request fails closed (503, see
-/// [`unrecorded`]); otherwise as any store error.
+/// `act::unrecorded`); otherwise as any store error.
 pub fn failure_of(trail: &Trail) -> impl Fn(StoreError) -> ApiError {
     let logged = trail.entry.is_some();
     move |e| if logged { unrecorded(e) } else { e.into() }

@@ -55,7 +55,7 @@ impl Modify for SecuritySchemes {
 }
 
 /// The document served at `/openapi.json`: the paths of the routes as
-/// they are registered ([`crate::routes`]), the schemas and schemes above.
+/// they are registered ([`crate::routes()`]), the schemas and schemes above.
 pub fn document() -> Value {
     let (_, registered) =
         actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::routes).split_for_parts();

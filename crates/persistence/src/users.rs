@@ -232,14 +232,26 @@ pub fn list_managed(conn: &mut AnyConnection, manager: UserId) -> Result<Vec<Use
     Ok(rows.into_iter().map(User::from).collect())
 }
 
-/// Applies `changes` and returns the user as it now is. Two statements:
-/// run it in a transaction (as [`update_names_traced`] does), so the answer is
-/// the row this change made.
+/// Applies `changes` to the managed user `id` and returns the user as it
+/// now is: `NotFound` when there is no such managed user, gone or claimed
+/// (C2) since the caller's decision read it. A claimed user is an account
+/// whose names are its own, and its former managers' standing went with
+/// the claim: a change that waited on the claim's row lock finds an account
+/// and changes nothing, as [`delete_managed`] does. Two statements: run it
+/// in a transaction (as [`update_names_traced`] does), so the answer is the
+/// row this change made.
 pub fn update_names(conn: &mut AnyConnection, id: UserId, changes: &NameChanges) -> Result<User, StoreError> {
+    let managed = users::table.find(DbId::from(id)).filter(users::email.is_null());
     if changes.first_name.is_none() && changes.last_name.is_none() {
-        return find(conn, id)?.ok_or(StoreError::NotFound);
+        // Nothing to change: the row as it is, held against a claim to the
+        // transaction's end on PostgreSQL (SQLite's writers take turns).
+        let row: Option<UserRow> = match conn {
+            AnyConnection::Postgres(c) => managed.select(columns::<UserRow>()).for_share().first(c).optional()?,
+            AnyConnection::Sqlite(c) => managed.select(columns::<UserRow>()).first(c).optional()?,
+        };
+        return row.map(User::from).ok_or(StoreError::NotFound);
     }
-    let update = diesel::update(users::table.find(DbId::from(id))).set(changes);
+    let update = diesel::update(managed).set(changes);
     match conn {
         // The row as changed, in the same round trip.
         AnyConnection::Postgres(c) => {

@@ -407,6 +407,30 @@ on_both_backends! {
         }
         assert_eq!(users::find(conn, seen.id).unwrap().as_ref(), Some(&user));
         assert_eq!(last_event(conn), r#"Some("Kai") Some("Lee")"#);
+        // A user claimed since (an account now, C2: its names are its own)
+        // is not found, by the update that sees its row changed and by one
+        // with nothing to change; the row stays as the claim left it, and
+        // there is no event.
+        let before = events::count(conn).unwrap();
+        use diesel::RunQueryDsl;
+        diesel::sql_query(
+            "UPDATE users SET email = 'kim@example.org', email_normalized = 'kim@example.org', \
+             password_hash = '$argon2id$fake' WHERE email IS NULL",
+        )
+        .execute(conn)
+        .unwrap();
+        let claimed = users::find(conn, seen.id).unwrap().unwrap();
+        assert!(matches!(users::update_names_traced(conn, &user, &first("Kip"), no_entry(), told), Err(StoreError::NotFound)));
+        let unchanged = NameChanges::default();
+        assert!(matches!(users::update_names_traced(conn, &user, &unchanged, no_entry(), told), Err(StoreError::NotFound)));
+        assert_eq!(users::find(conn, seen.id).unwrap().as_ref(), Some(&claimed));
+        assert_eq!(events::count(conn).unwrap(), before);
+        diesel::sql_query(
+            "UPDATE users SET email = NULL, email_normalized = NULL, password_hash = NULL \
+             WHERE email_normalized = 'kim@example.org'",
+        )
+        .execute(conn)
+        .unwrap();
         // And a user gone since is not found, with no event.
         let before = events::count(conn).unwrap();
         users::delete(conn, seen.id).unwrap();

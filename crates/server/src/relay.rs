@@ -16,7 +16,7 @@
 //!   again: JetStream drops them as duplicates (within its duplicate
 //!   window, 2 minutes by default), and a consumer dedupes on the id.
 //! - It wakes at once when this process commits a write, and polls every
-//!   [`POLL`] for other replicas' writes.
+//!   `POLL` for other replicas' writes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

@@ -89,7 +89,7 @@ fn hasher(jobs: &Mutex<mpsc::Receiver<Job>>, queued: &AtomicUsize) {
 /// sign-ins cost, and a test that a sign-in with a code costs one.
 static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How many Argon2id runs this process has started (see [`RUNS`]).
+/// How many Argon2id runs this process has started (see `RUNS`).
 pub fn runs() -> u64 {
     RUNS.load(Ordering::Relaxed)
 }
