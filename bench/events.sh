@@ -140,6 +140,14 @@ wrk_run() { # scenario seconds -> BENCH line
     wrk -t 2 -c "$CONNS" -d "$2s" --timeout 10s -s "$ROOT/bench/lua/writes.lua" "$URL" | grep '^BENCH'
 }
 
+# CPU time (clock ticks) of one process, and of all PostgreSQL's: where
+# an event's cost lands, per request (the log line's steward_us and
+# postgres_us), which req/s alone cannot tell on a machine whose other
+# load moves from round to round.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
+HZ=$(getconf CLK_TCK)
+
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 log "machine: nproc $(nproc), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -153,7 +161,13 @@ for round in $(seq 1 "$ROUNDS"); do
       prepare "$bin"
       # A warm-up of deletes would use up the ids the measured run deletes.
       [ "$scenario" = delete ] || wrk_run "$scenario" "$WARMUP" >/dev/null
+      s0=$(ticks "$SPID") p0=$(pg_ticks)
       line=$(wrk_run "$scenario" "$SECONDS_EACH")
+      s1=$(ticks "$SPID") p1=$(pg_ticks)
+      n=$(tr ' ' '\n' <<<"$line" | sed -n 's/^rps=//p')
+      cpu=$(awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v hz="$HZ" -v n="$n" -v t="$SECONDS_EACH" \
+        'BEGIN {printf "steward_us=%.1f postgres_us=%.1f", s * 1e6 / hz / (n * t), p * 1e6 / hz / (n * t)}')
+      line="$line $cpu"
       log "round $round $build $scenario: $line"
       printf '%s\t%s\t%s\t%s\n' "$round" "$build" "$scenario" "$line" >>"$RESULTS"
       stop
@@ -197,15 +211,16 @@ log "mixed with the relay: $MIXED; events $TOTAL, unpublished after the load: $l
 stop
 
 echo
-echo "| scenario | round | base req/s | events req/s | ratio | base p99 ms | events p99 ms |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| scenario | round | base req/s | events req/s | ratio | base p99 ms | events p99 ms | CPU µs/req base: Steward, PostgreSQL | events: Steward, PostgreSQL |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for scenario in create update delete; do
   for round in $(seq 1 "$ROUNDS"); do
     b=$(awk -F'\t' -v r="$round" -v s="$scenario" '$1 == r && $2 == "base" && $3 == s {print $4}' "$RESULTS")
     e=$(awk -F'\t' -v r="$round" -v s="$scenario" '$1 == r && $2 == "events" && $3 == s {print $4}' "$RESULTS")
     field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
-    printf '| %s | %s | %s | %s | %.2f | %s | %s |\n' "$scenario" "$round" "$(field "$b" rps)" "$(field "$e" rps)" \
-      "$(awk -v a="$(field "$b" rps)" -v b="$(field "$e" rps)" 'BEGIN {print b / a}')" "$(field "$b" p99_ms)" "$(field "$e" p99_ms)"
+    printf '| %s | %s | %s | %s | %.2f | %s | %s | %s, %s | %s, %s |\n' "$scenario" "$round" "$(field "$b" rps)" "$(field "$e" rps)" \
+      "$(awk -v a="$(field "$b" rps)" -v b="$(field "$e" rps)" 'BEGIN {print b / a}')" "$(field "$b" p99_ms)" "$(field "$e" p99_ms)" \
+      "$(field "$b" steward_us)" "$(field "$b" postgres_us)" "$(field "$e" steward_us)" "$(field "$e" postgres_us)"
   done
 done
 echo
