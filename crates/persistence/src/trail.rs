@@ -5,8 +5,8 @@
 //! follows the number of round trips in its transaction. So the trail goes
 //! in one statement ([`append`]), and where a change is one statement of
 //! its own (a managed user's creation, its deletion) the trail rides in
-//! that statement, as more parts of its `WITH` (`Statement`, private to this crate). SQLite runs in
-//! the process: a statement each there.
+//! that statement, as more parts of its `WITH` (`Statement`, private to
+//! this crate). SQLite runs in the process: a statement each there.
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
