@@ -11,7 +11,13 @@
 #
 #   BENCH_BEFORE=path/to/steward   the build without the log (required)
 #   BENCH_AFTER=path/to/steward    default: target/release/steward (built)
-#   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNS=32
+#   BENCH_SECONDS=8 BENCH_ROUNDS=3 BENCH_CONNS=64
+#     (64 clients, as bench/run.sh and bench/events.sh load: enough that
+#     both builds keep the cores busy, so the ratio is one of throughputs.
+#     With 32 the build with the log, whose reads each wait up to a
+#     millisecond for their batch, leaves the cores idler than the build
+#     without it, and the ratio measures the clients' concurrency too: the
+#     "cores" column of each round shows which.)
 #   BENCH_LOG_ROWS=10000000        entries for the plan check (0: skip)
 #   BENCH_SCENARIOS="get grantee_trace"  add `list` (a manager's GET /users/,
 #                                  which leaves no entry) for issue 15's bar
@@ -24,7 +30,8 @@
 # log's cost lands, which req/s alone cannot tell on a machine whose other
 # load moves from round to round; and the CPU time the virtual machine's
 # host took from it meanwhile (steal), which slows a round for no reason
-# of its own.
+# of its own; and how many cores Steward and PostgreSQL kept busy between
+# them (of 2 here; the load generator takes the rest).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$ROOT/bench"
@@ -32,7 +39,7 @@ BEFORE=${BENCH_BEFORE:?set BENCH_BEFORE to a build of the commit before the acce
 AFTER=${BENCH_AFTER:-$ROOT/target/release/steward}
 SECS=${BENCH_SECONDS:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
-CONNS=${BENCH_CONNS:-32}
+CONNS=${BENCH_CONNS:-64}
 LOG_ROWS=${BENCH_LOG_ROWS:-10000000}
 SCENARIOS=${BENCH_SCENARIOS:-get grantee_trace}
 RESULTS=${BENCH_RESULTS:-$BENCH/results/issue-13.md}
@@ -168,8 +175,8 @@ for r in $(seq 1 "$ROUNDS"); do
       s1=$(ticks "${SPIDS[$build]}") p1=$(pg_ticks) t1=$(steal_ticks)
       cpu=$(awk -v s=$((s1 - s0)) -v p=$((p1 - p0)) -v st=$((t1 - t0)) -v hz="$HZ" -v secs="$SECS" -v cores="$(nproc)" \
         -v n="$(awk -v r="$rps" -v t="$SECS" 'BEGIN {print r * t}')" \
-        'BEGIN {printf "%.1f | %.1f | %.1f", s * 1e6 / hz / n, p * 1e6 / hz / n, st * 100 / hz / secs / cores}')
-      log "round $r $scenario $build: $rps req/s (CPU us/req steward | postgres | stolen % of the cores: $cpu)"
+        'BEGIN {printf "%.1f | %.1f | %.2f | %.1f", s * 1e6 / hz / n, p * 1e6 / hz / n, (s + p) / hz / secs, st * 100 / hz / secs / cores}')
+      log "round $r $scenario $build: $rps req/s (CPU us/req steward | postgres | cores busy with both | stolen % of the cores: $cpu)"
       SUM[$scenario-$build]=$(awk -v a="${SUM[$scenario-$build]:-0}" -v b="$rps" 'BEGIN {print a + b}')
       ROWS+="| $r | $scenario | $build | $rps | $cpu |
 "
@@ -216,8 +223,8 @@ fi
   echo "before: \`$BEFORE\`; after: \`$AFTER\`. Both on PostgreSQL, each on a database of its own, seeded alike through the API."
   [ -z "${BENCH_AFTER_SQL:-}" ] || echo "On the after build's database, once seeded: \`$BENCH_AFTER_SQL\`."
   echo
-  echo "| round | scenario | build | req/s | Steward CPU µs/req | PostgreSQL CPU µs/req | stolen CPU % |"
-  echo "| --- | --- | --- | --- | ---: | ---: | ---: |"
+  echo "| round | scenario | build | req/s | Steward CPU µs/req | PostgreSQL CPU µs/req | cores busy with both | stolen CPU % |"
+  echo "| --- | --- | --- | --- | ---: | ---: | ---: | ---: |"
   printf '%s' "$ROWS"
   echo
   for scenario in $SCENARIOS; do
