@@ -137,12 +137,8 @@ wrk_rps() { # port scenario data seconds
   echo "$line" | tr ' ' '\n' | sed -n 's/^rps=//p'
 }
 
-# CPU time (clock ticks) of one process, and of all PostgreSQL's.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
-# The machine's stolen time (a virtual machine's CPU taken by its host).
-steal_ticks() { awk '$1 == "cpu" {print $9}' /proc/stat; }
-HZ=$(getconf CLK_TCK)
+# ticks, pg_ticks, steal_ticks, HZ.
+. "$BENCH/lib/cpu.sh"
 
 log "starting both builds"
 declare -A SPIDS=()

@@ -140,13 +140,9 @@ wrk_run() { # scenario seconds -> BENCH line
     wrk -t 2 -c "$CONNS" -d "$2s" --timeout 10s -s "$ROOT/bench/lua/writes.lua" "$URL" | grep '^BENCH'
 }
 
-# CPU time (clock ticks) of one process, and of all PostgreSQL's: where
-# an event's cost lands, per request (the log line's steward_us and
-# postgres_us), which req/s alone cannot tell on a machine whose other
-# load moves from round to round.
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-pg_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk '$2 == "(postgres)" {s += $14 + $15} END {print s + 0}'; }
-HZ=$(getconf CLK_TCK)
+# CPU time per request (the log line's steward_us and postgres_us):
+# ticks, pg_ticks, HZ.
+. "$ROOT/bench/lib/cpu.sh"
 
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
