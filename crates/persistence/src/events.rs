@@ -151,22 +151,37 @@ pub fn sequence(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     let AnyConnection::Postgres(_) = conn else { return Ok(0) };
     crate::transaction(conn, |c| {
         let AnyConnection::Postgres(pg) = c else { unreachable!("checked above") };
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<diesel::sql_types::BigInt, _>(SEQUENCER_LOCK)
-            .execute(pg)?;
+        // With the lock, for this transaction only, the join of the
+        // statement below on the index (see there).
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock($1), set_config('enable_hashjoin', 'off', true), \
+             set_config('enable_mergejoin', 'off', true)",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(SEQUENCER_LOCK)
+        .execute(pg)?;
         Ok(diesel::sql_query(SEQUENCE).execute(pg)?)
     })
 }
 
+// Both halves run on `events_position_idx` (migration 000015), the one
+// index on `position`: the candidates in its order (`ORDER BY position,
+// seq`, all nulls here: the same as by `seq`) without a sort, and each
+// found again by both its columns (`position IS NULL AND seq = …`; `seq`
+// has no index of its own), a nested loop of 10,000 index probes at most.
+// With many unnumbered events (a backlog, or statistics that say so) the
+// planner would rather hash the whole table's unnumbered rows after a
+// sequential scan (165 ms against 100 for 10,000 of 300,000 unnumbered),
+// so the transaction turns hash and merge joins off. A candidate is
+// locked, so its position is still null when the update finds it.
 const SEQUENCE: &str = "\
 WITH candidates AS (
-    SELECT seq FROM events WHERE position IS NULL ORDER BY seq LIMIT 10000 FOR UPDATE SKIP LOCKED
+    SELECT seq FROM events WHERE position IS NULL ORDER BY position, seq LIMIT 10000 FOR UPDATE SKIP LOCKED
 ), ready AS (
     SELECT seq, row_number() OVER (ORDER BY seq) AS rn FROM candidates
 ), top AS (
     SELECT coalesce(max(position), 0) AS m FROM events
 )
-UPDATE events e SET position = top.m + ready.rn FROM ready, top WHERE e.seq = ready.seq";
+UPDATE events e SET position = top.m + ready.rn FROM ready, top WHERE e.position IS NULL AND e.seq = ready.seq";
 
 /// Up to `limit` events after `after`, in position order: only numbered
 /// ones (run [`sequence`] first to number what has finished).
